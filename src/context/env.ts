@@ -1,0 +1,55 @@
+/** Inherited variables that switch OpenClaw into service-supervised behaviour or break isolation. */
+const SCRUBBED_EXACT = new Set([
+  "INVOCATION_ID",
+  "JOURNAL_STREAM",
+  "SYSTEMD_EXEC_PID",
+  "NOTIFY_SOCKET",
+  "LISTEN_PID",
+  "LISTEN_FDS",
+  "LISTEN_FDNAMES",
+  "WATCHDOG_PID",
+  "WATCHDOG_USEC",
+  "MANAGERPID",
+  "XPC_SERVICE_NAME",
+  "XPC_FLAGS",
+  "LAUNCH_JOB_LABEL",
+  "LAUNCH_JOB_NAME",
+  "NODE_COMPILE_CACHE",
+  "NODE_DISABLE_COMPILE_CACHE",
+  "NODE_OPTIONS",
+  "NODE_CHANNEL_FD",
+  "NODE_CHANNEL_SERIALIZATION_MODE",
+  "INIT_CWD",
+  "VITEST",
+  "JEST_WORKER_ID",
+  "TEST",
+]);
+const SCRUBBED_PREFIXES = ["OPENCLAW_", "CLAWDBOT_", "npm_", "VITEST_", "__VITEST", "TSX_"];
+
+/**
+ * True for inherited variables the child must not see: every `OPENCLAW_*`, systemd and
+ * launchd markers, `NODE_COMPILE_CACHE` (makes openclaw.mjs respawn itself), npm and
+ * test-runner variables.
+ */
+export function isScrubbedEnvKey(key: string): boolean {
+  if (SCRUBBED_EXACT.has(key)) return true;
+  return SCRUBBED_PREFIXES.some((p) => key.startsWith(p));
+}
+
+/** The parent's env without the scrubbed variables. */
+export function scrubEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && !isScrubbedEnvKey(k)) out[k] = v;
+  }
+  return out;
+}
+
+const SECRET_KEY_PATTERN = /TOKEN|SECRET|PASSW|KEY|CREDENTIAL|AUTH|COOKIE|SESSION/i;
+
+/** A copy of `env` whose secret-looking values are replaced by `"[redacted]"`. */
+export function redactEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) out[k] = SECRET_KEY_PATTERN.test(k) ? "[redacted]" : v;
+  return out;
+}

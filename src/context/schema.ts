@@ -1,0 +1,265 @@
+import { isAbsolute, resolve } from "node:path";
+import { z } from "zod";
+import { ClawhostError } from "../errors.js";
+
+/** OpenClaw's own profile-name rule, which clawhost applies to gateway names. */
+export const GATEWAY_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
+
+/** Ports one gateway may claim: base..base+110. */
+export const PORT_BLOCK_SPAN = 111;
+/** Distance between automatically allocated blocks. */
+export const PORT_BLOCK_STRIDE = 120;
+/** Highest base port whose block still fits below 65536. */
+export const MAX_BASE_PORT = 65535 - (PORT_BLOCK_SPAN - 1);
+
+/**
+ * Env keys clawhost owns in the child: a spec may not set them, because each one would
+ * break isolation or leak the token.
+ */
+export const OWNED_ENV_KEYS: ReadonlySet<string> = new Set([
+  "OPENCLAW_STATE_DIR",
+  "OPENCLAW_CONFIG_PATH",
+  "OPENCLAW_GATEWAY_TOKEN",
+  "OPENCLAW_GATEWAY_PORT",
+  "OPENCLAW_GATEWAY_PASSWORD",
+  "OPENCLAW_PROFILE",
+  "OPENCLAW_HOME",
+  "OPENCLAW_WORKSPACE_DIR",
+  "OPENCLAW_NO_RESPAWN",
+  "HOME",
+  "TMPDIR",
+  "XDG_CONFIG_HOME",
+  "XDG_CACHE_HOME",
+  "XDG_DATA_HOME",
+  "XDG_STATE_HOME",
+  "NODE_COMPILE_CACHE",
+]);
+
+const absolutePath = z
+  .string()
+  .min(1)
+  .refine((p) => isAbsolute(p), { message: "must be an absolute path" });
+
+const msField = (def: number) => z.number().int().positive().max(3_600_000).default(def);
+
+/** zod schema of {@link HostOptions}. */
+export const hostOptionsSchema = z
+  .object({
+    root: z.string().min(1, "must not be empty"),
+    openclaw: z
+      .object({
+        bin: absolutePath.optional(),
+        node: absolutePath.optional(),
+        searchFrom: absolutePath.optional(),
+      })
+      .strict()
+      .default({}),
+    ports: z
+      .object({
+        from: z.number().int().min(1024).max(MAX_BASE_PORT),
+        to: z.number().int().min(1024).max(65535),
+      })
+      .strict()
+      .refine((r) => r.to - r.from + 1 >= PORT_BLOCK_SPAN, {
+        message: `range must hold at least one block of ${PORT_BLOCK_SPAN} ports`,
+      })
+      .optional(),
+    readyTimeoutMs: msField(120_000),
+    stopTimeoutMs: msField(15_000),
+    startConcurrency: z.number().int().min(1).max(64).default(2),
+  })
+  .strict();
+
+/**
+ * Options of `new GatewayHost(options)`.
+ *
+ * @example
+ * ```ts
+ * const host = new GatewayHost({ root: "/var/lib/app/gateways", readyTimeoutMs: 60_000 });
+ * ```
+ */
+export interface HostOptions {
+  /** Directory under which every gateway gets `<root>/<name>/`. Relative paths resolve against cwd. */
+  root: string;
+  /** Where to find OpenClaw and a Node that satisfies its engines (default: discovered). */
+  openclaw?: {
+    /** The `openclaw` executable or its `openclaw.mjs`. */
+    bin?: string;
+    /** A Node binary to run it with. */
+    node?: string;
+    /** Directory to start the node_modules search from (default: `process.cwd()`). */
+    searchFrom?: string;
+  };
+  /** Range automatic port blocks are allocated from (default: 20000 up to the kernel's ephemeral range). */
+  ports?: { from: number; to: number };
+  /** Default deadline for a gateway to become ready (default 120000). */
+  readyTimeoutMs?: number;
+  /** Default time between SIGTERM and SIGKILL of the process tree (default 15000). */
+  stopTimeoutMs?: number;
+  /** How many gateways `startAll()` starts at once (default 2; start is CPU-bound). */
+  startConcurrency?: number;
+}
+
+/** Host options after parsing, with defaults applied. */
+export type NormalizedHostOptions = z.output<typeof hostOptionsSchema> & { root: string };
+
+const OWNED_CONFIG_PATHS: ReadonlyArray<readonly string[]> = [
+  ["gateway", "port"],
+  ["gateway", "bind"],
+  ["gateway", "auth"],
+  ["logging", "file"],
+];
+
+function getPath(obj: unknown, path: readonly string[]): unknown {
+  let cur: unknown = obj;
+  for (const key of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+/** zod schema of {@link GatewaySpec}. */
+export const gatewaySpecSchema = z
+  .object({
+    name: z.string(),
+    port: z.number().int().min(1024).max(65535).optional(),
+    env: z
+      .record(z.string(), z.string())
+      .superRefine((env, ctx) => {
+        for (const key of Object.keys(env)) {
+          if (OWNED_ENV_KEYS.has(key)) {
+            ctx.addIssue({
+              code: "custom",
+              path: [key],
+              message: `is set by clawhost for isolation; use the spec's paths/port instead`,
+            });
+          }
+        }
+      })
+      .default({}),
+    config: z
+      .record(z.string(), z.unknown())
+      .superRefine((cfg, ctx) => {
+        for (const path of OWNED_CONFIG_PATHS) {
+          if (getPath(cfg, path) !== undefined) {
+            ctx.addIssue({
+              code: "custom",
+              path: [...path],
+              message: "is owned by clawhost (port, loopback bind, token auth, per-gateway log file)",
+            });
+          }
+        }
+      })
+      .default({}),
+    paths: z
+      .object({
+        configPath: absolutePath.optional(),
+        stateDir: absolutePath.optional(),
+        workspace: absolutePath.optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+/**
+ * What `host.add(spec)` takes: one gateway.
+ *
+ * @example
+ * ```ts
+ * host.add({ name: "rescue", port: 19789, env: { OPENCLAW_EAGER_BROWSER_CONTROL_SERVER: "1" } });
+ * ```
+ */
+export interface GatewaySpec {
+  /** Gateway name, OpenClaw's profile rule: `/^[a-z0-9][a-z0-9_-]{0,63}$/i`. */
+  name: string;
+  /** Base port; the block is base..base+110. Default: leased automatically. */
+  port?: number;
+  /** Extra env for the child (owned keys such as `OPENCLAW_STATE_DIR` or `HOME` are refused). */
+  env?: Record<string, string>;
+  /** Initial OpenClaw config merged under what clawhost owns (`gateway.port`/`bind`/`auth`, `logging.file`). */
+  config?: Record<string, unknown>;
+  /** Override where the config file, state dir or workspace live (default: under `<root>/<name>/`). */
+  paths?: { configPath?: string; stateDir?: string; workspace?: string };
+}
+
+/** Gateway spec after parsing, with defaults applied. */
+export type NormalizedGatewaySpec = z.output<typeof gatewaySpecSchema>;
+
+function invalidOptions(what: string, error: z.ZodError, gateway?: string): ClawhostError {
+  const issues = error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+  const list = issues.map((i) => `${i.path || "(root)"} ${i.message}`).join("; ");
+  return new ClawhostError("CLAWHOST_INVALID_OPTIONS", `invalid ${what}: ${list}.`, {
+    gateway,
+    value: issues.map((i) => i.path),
+    fix: `correct the listed field${issues.length > 1 ? "s" : ""} of the ${what}.`,
+    details: { issues },
+  });
+}
+
+/**
+ * Parse host options once at the boundary. Throws `CLAWHOST_INVALID_OPTIONS` listing each bad field.
+ *
+ * @example
+ * ```ts
+ * const opts = normalizeHostOptions({ root: "./gateways" }); // root made absolute, defaults applied
+ * ```
+ */
+export function normalizeHostOptions(input: HostOptions): NormalizedHostOptions {
+  const parsed = hostOptionsSchema.safeParse(input);
+  if (!parsed.success) throw invalidOptions("host options", parsed.error);
+  return { ...parsed.data, root: resolve(parsed.data.root) };
+}
+
+/**
+ * Check a gateway name against OpenClaw's profile rule. Throws `CLAWHOST_INVALID_NAME`.
+ *
+ * @example
+ * ```ts
+ * validateGatewayName("rescue"); // ok
+ * validateGatewayName("../x");   // throws CLAWHOST_INVALID_NAME
+ * ```
+ */
+export function validateGatewayName(name: unknown): asserts name is string {
+  if (typeof name !== "string" || !GATEWAY_NAME_PATTERN.test(name)) {
+    const shown = typeof name === "string" ? JSON.stringify(name) : String(name);
+    const why =
+      typeof name !== "string"
+        ? "is not a string"
+        : name.length === 0
+          ? "is empty"
+          : name.length > 64
+            ? "is longer than 64 characters"
+            : /[/\\]/.test(name) || name.includes("..")
+              ? "contains a path separator or '..'"
+              : "has characters outside [a-z0-9_-] or does not start with a letter or digit";
+    throw new ClawhostError("CLAWHOST_INVALID_NAME", `gateway name ${shown} ${why}.`, {
+      value: name,
+      fix: "use 1-64 characters of letters, digits, '_' or '-', starting with a letter or digit (OpenClaw's profile rule).",
+    });
+  }
+}
+
+/**
+ * Parse a gateway spec once at the boundary: the name first (`CLAWHOST_INVALID_NAME`),
+ * then every other field (`CLAWHOST_INVALID_OPTIONS`, listing each bad field's path).
+ *
+ * @example
+ * ```ts
+ * const spec = normalizeGatewaySpec({ name: "main", port: 20000 });
+ * ```
+ */
+export function normalizeGatewaySpec(input: GatewaySpec): NormalizedGatewaySpec {
+  validateGatewayName((input as { name?: unknown } | undefined)?.name);
+  const parsed = gatewaySpecSchema.safeParse(input);
+  if (!parsed.success) throw invalidOptions("gateway spec", parsed.error, input.name);
+  if (parsed.data.port !== undefined && parsed.data.port > MAX_BASE_PORT) {
+    throw new ClawhostError(
+      "CLAWHOST_PORT_RANGE",
+      `port block ${parsed.data.port}..${parsed.data.port + PORT_BLOCK_SPAN - 1} does not fit below 65536.`,
+      { gateway: input.name, value: parsed.data.port, fix: `use a base port of at most ${MAX_BASE_PORT}.` },
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,312 @@
+import { tmpdir } from "node:os";
+import { join, relative, isAbsolute } from "node:path";
+import { EventEmitter } from "eventemitter3";
+import PQueue from "p-queue";
+import { InstanceContext } from "../context/context.js";
+import { normalizeGatewaySpec, normalizeHostOptions } from "../context/schema.js";
+import type { GatewaySpec, HostOptions, NormalizedHostOptions } from "../context/schema.js";
+import { ClawhostError } from "../errors.js";
+import { Gateway } from "../gateway/gateway.js";
+import type {
+  GatewayExitInfo,
+  GatewayLogLine,
+  GatewayReadyInfo,
+  GatewaySnapshot,
+  GatewayStateChange,
+  OperationOptions,
+} from "../gateway/gateway.js";
+import { blockOf, defaultPortRange, PortAllocator, rangesOverlap } from "../ports/allocator.js";
+import { resolveRuntime } from "../process/runtime.js";
+import type { ResolvedRuntime } from "../process/runtime.js";
+
+/** Typed events of a {@link GatewayHost}: every gateway's events, fanned in. */
+export interface HostEvents {
+  "gateway:added": [gateway: Gateway];
+  "gateway:removed": [gateway: Gateway];
+  "gateway:state": [gateway: Gateway, change: GatewayStateChange];
+  "gateway:ready": [gateway: Gateway, info: GatewayReadyInfo];
+  "gateway:exit": [gateway: Gateway, info: GatewayExitInfo];
+  "gateway:log": [gateway: Gateway, line: GatewayLogLine];
+}
+
+/** JSON-safe view of the whole host, secrets redacted. */
+export interface HostSnapshot {
+  root: string;
+  openclaw: { version: string; entry: string; node: string; nodeVersion: string };
+  gateways: GatewaySnapshot[];
+}
+
+function contains(parent: string, child: string): boolean {
+  const rel = relative(parent, child);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+function claimedPaths(ctx: InstanceContext): Array<[string, string]> {
+  return [
+    ["dir", ctx.dir],
+    ["config dir", ctx.configDir],
+    ["state dir", ctx.stateDir],
+    ["workspace", ctx.workspace],
+  ];
+}
+
+/**
+ * The fleet: a registry of isolated OpenClaw gateways on this host, each spawned,
+ * readied and stopped by clawhost. Finds `openclaw` and a Node that satisfies its
+ * engines on construction. Disposing the host stops every gateway.
+ *
+ * @example
+ * ```ts
+ * import { GatewayHost } from "clawhost";
+ * await using host = new GatewayHost({ root: "/var/lib/app/gateways" });
+ * const main = host.add({ name: "main" });
+ * const rescue = host.add({ name: "rescue" });
+ * await host.startAll();
+ * console.log(await rescue.call("health", {}));
+ * ```
+ */
+export class GatewayHost extends EventEmitter<HostEvents> {
+  readonly #opts: NormalizedHostOptions;
+  readonly #runtime: ResolvedRuntime;
+  readonly #gateways = new Map<string, Gateway>();
+  readonly #allocator: PortAllocator;
+  readonly #compileCacheDir = join(tmpdir(), "node-compile-cache");
+  #disposed = false;
+
+  constructor(options: HostOptions) {
+    super();
+    this.#opts = normalizeHostOptions(options);
+    this.#runtime = resolveRuntime({
+      bin: this.#opts.openclaw.bin,
+      node: this.#opts.openclaw.node,
+      searchFrom: this.#opts.openclaw.searchFrom,
+    });
+    this.#allocator = new PortAllocator(this.#opts.ports ?? defaultPortRange());
+  }
+
+  /** Absolute root directory of this host. */
+  get root(): string {
+    return this.#opts.root;
+  }
+
+  /** The OpenClaw executable and Node runtime in use. */
+  get runtime(): Readonly<ResolvedRuntime> {
+    return this.#runtime;
+  }
+
+  /**
+   * Register a gateway: validate the spec, fix its port block and paths, and refuse
+   * (before anything is spawned or written) a duplicate name, an overlapping port block,
+   * a config path, state dir or workspace shared with another gateway, or a block that
+   * does not fit below 65536. `context` is complete when it returns.
+   *
+   * @example
+   * ```ts
+   * const rescue = host.add({ name: "rescue", port: 19789 });
+   * rescue.context.ports.cdp; // { start: 19800, end: 19899 }
+   * ```
+   */
+  add(spec: GatewaySpec): Gateway {
+    this.#assertLive();
+    const s = normalizeGatewaySpec(spec);
+    if (this.#gateways.has(s.name)) {
+      throw new ClawhostError("CLAWHOST_DUPLICATE_NAME", `a gateway named ${JSON.stringify(s.name)} is already registered.`, {
+        gateway: s.name,
+        value: s.name,
+        fix: "pick another name, or host.get(name) to reuse the existing one.",
+      });
+    }
+    const others = [...this.#gateways.values()];
+    let base: number;
+    if (s.port !== undefined) {
+      const block = blockOf(s.port);
+      const clash = others.find((g) => rangesOverlap(g.context.ports.block, block));
+      if (clash) {
+        const b = clash.context.ports.block;
+        throw new ClawhostError(
+          "CLAWHOST_PORT_OVERLAP",
+          `port block ${block.start}..${block.end} overlaps gateway ${JSON.stringify(clash.name)}'s block ${b.start}..${b.end}.`,
+          { gateway: s.name, value: s.port, fix: `base ports must be at least 120 apart; omit \`port\` to get a free block.` },
+        );
+      }
+      base = s.port;
+    } else {
+      base = this.#allocator.allocate(
+        s.name,
+        others.map((g) => g.context.ports.block),
+      );
+    }
+    const ctx = new InstanceContext({
+      root: this.#opts.root,
+      spec: s,
+      basePort: base,
+      parentEnv: process.env,
+      compileCacheDir: this.#compileCacheDir,
+    });
+    for (const other of others) {
+      if (ctx.configPath === other.context.configPath) {
+        throw this.#pathConflict(ctx, other, "config path", ctx.configPath);
+      }
+      for (const [kind, mine] of claimedPaths(ctx)) {
+        for (const [otherKind, theirs] of claimedPaths(other.context)) {
+          if (contains(mine, theirs) || contains(theirs, mine)) {
+            throw this.#pathConflict(ctx, other, kind === otherKind ? kind : `${kind} / ${otherKind}`, mine);
+          }
+        }
+      }
+    }
+    const gateway = new Gateway(ctx, {
+      runtime: () => this.#runtime,
+      readyTimeoutMs: this.#opts.readyTimeoutMs,
+      stopTimeoutMs: this.#opts.stopTimeoutMs,
+    });
+    gateway.on("state", (c) => this.emit("gateway:state", gateway, c));
+    gateway.on("ready", (i) => this.emit("gateway:ready", gateway, i));
+    gateway.on("exit", (i) => this.emit("gateway:exit", gateway, i));
+    gateway.on("log", (l) => this.emit("gateway:log", gateway, l));
+    this.#gateways.set(s.name, gateway);
+    this.emit("gateway:added", gateway);
+    return gateway;
+  }
+
+  /**
+   * The gateway of that name, if registered.
+   *
+   * @example
+   * ```ts
+   * host.get("main")?.state;
+   * ```
+   */
+  get(name: string): Gateway | undefined {
+    return this.#gateways.get(name);
+  }
+
+  /**
+   * Every registered gateway, in the order added.
+   *
+   * @example
+   * ```ts
+   * for (const gw of host.list()) console.log(gw.name, gw.state);
+   * ```
+   */
+  list(): Gateway[] {
+    return [...this.#gateways.values()];
+  }
+
+  /**
+   * Stop a gateway and unregister it, freeing its name, port block and paths.
+   *
+   * @example
+   * ```ts
+   * await host.remove("rescue");
+   * ```
+   */
+  async remove(name: string, opts: OperationOptions = {}): Promise<void> {
+    const gateway = this.#gateways.get(name);
+    if (!gateway) {
+      throw new ClawhostError("CLAWHOST_UNKNOWN_GATEWAY", `no gateway named ${JSON.stringify(name)}.`, { value: name });
+    }
+    await gateway.stop(opts);
+    gateway.markDisposed();
+    this.#gateways.delete(name);
+    this.emit("gateway:removed", gateway);
+  }
+
+  /**
+   * Start every registered gateway, `startConcurrency` at a time; resolves when every
+   * one is ready. When any fails, rejects with `CLAWHOST_START_FAILED` listing each
+   * failure after the others settled (those that became ready stay running).
+   *
+   * @example
+   * ```ts
+   * await host.startAll({ timeoutMs: 90_000 });
+   * ```
+   */
+  async startAll(opts: OperationOptions = {}): Promise<void> {
+    this.#assertLive();
+    const queue = new PQueue({ concurrency: this.#opts.startConcurrency });
+    const gateways = this.list();
+    const results = await Promise.allSettled(gateways.map((g) => queue.add(() => g.start(opts))));
+    const failures = results.flatMap((r, i) => (r.status === "rejected" ? [{ gateway: gateways[i]!, error: r.reason as unknown }] : []));
+    if (failures.length > 0) {
+      throw new ClawhostError(
+        "CLAWHOST_START_FAILED",
+        `${failures.length} of ${gateways.length} gateways failed to start: ${failures
+          .map((f) => `${f.gateway.name} (${(f.error as ClawhostError).code ?? "error"})`)
+          .join(", ")}.`,
+        {
+          value: failures.map((f) => f.gateway.name),
+          fix: "see details.failures and each error's cause; the others keep running until stopAll().",
+          details: {
+            failures: failures.map((f) => ({
+              gateway: f.gateway.name,
+              code: (f.error as ClawhostError).code,
+              message: (f.error as Error).message,
+            })),
+          },
+          cause: failures[0]!.error,
+        },
+      );
+    }
+  }
+
+  /**
+   * Stop every gateway in parallel; resolves when no process of any of them is left.
+   *
+   * @example
+   * ```ts
+   * await host.stopAll({ timeoutMs: 10_000 });
+   * ```
+   */
+  async stopAll(opts: OperationOptions = {}): Promise<void> {
+    const results = await Promise.allSettled(this.list().map((g) => g.stop(opts)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  /**
+   * JSON-safe view of the host and every gateway; tokens never appear in it.
+   *
+   * @example
+   * ```ts
+   * console.log(JSON.stringify(host.snapshot(), null, 2));
+   * ```
+   */
+  snapshot(): HostSnapshot {
+    return {
+      root: this.#opts.root,
+      openclaw: {
+        version: this.#runtime.openclawVersion,
+        entry: this.#runtime.entry,
+        node: this.#runtime.node,
+        nodeVersion: this.#runtime.nodeVersion,
+      },
+      gateways: this.list().map((g) => g.snapshot()),
+    };
+  }
+
+  /** Stops every gateway; the host refuses further use. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#disposed) return;
+    try {
+      await this.stopAll();
+    } finally {
+      this.#disposed = true;
+      for (const g of this.list()) g.markDisposed();
+    }
+  }
+
+  #assertLive(): void {
+    if (this.#disposed) {
+      throw new ClawhostError("CLAWHOST_HOST_DISPOSED", "the host was disposed.", { fix: "create a new GatewayHost." });
+    }
+  }
+
+  #pathConflict(ctx: InstanceContext, other: Gateway, kind: string, path: string): ClawhostError {
+    return new ClawhostError(
+      "CLAWHOST_PATH_CONFLICT",
+      `${kind} ${path} is shared with gateway ${JSON.stringify(other.name)}; OpenClaw does not detect a shared config path and two gateways would overwrite each other.`,
+      { gateway: ctx.name, value: path, fix: "give each gateway its own config path, state dir and workspace (or omit `paths`)." },
+    );
+  }
+}

@@ -1,0 +1,32 @@
+export { GatewayHost } from "./host/host.js";
+export type { HostEvents, HostSnapshot } from "./host/host.js";
+export { Gateway } from "./gateway/gateway.js";
+export type {
+  GatewayEvents,
+  GatewayExitInfo,
+  GatewayLogLine,
+  GatewayReadyInfo,
+  GatewaySnapshot,
+  GatewayState,
+  GatewayStateChange,
+  ExitReason,
+  OperationOptions,
+} from "./gateway/gateway.js";
+export { InstanceContext, portBlockFor } from "./context/context.js";
+export type { PortBlock, PortRange } from "./context/context.js";
+export {
+  GATEWAY_NAME_PATTERN,
+  MAX_BASE_PORT,
+  PORT_BLOCK_SPAN,
+  PORT_BLOCK_STRIDE,
+  normalizeGatewaySpec,
+  normalizeHostOptions,
+  validateGatewayName,
+} from "./context/schema.js";
+export type { GatewaySpec, HostOptions } from "./context/schema.js";
+export { ClawhostError, isClawhostError } from "./errors.js";
+export type { ClawhostErrorCode, ClawhostErrorInit } from "./errors.js";
+export { GatewayConnection, PROTOCOL_VERSION } from "./rpc/connection.js";
+export type { GatewayErrorShape, GatewayEventFrame, HelloOk, RequestOptions } from "./rpc/connection.js";
+export { resolveRuntime, satisfiesEngines } from "./process/runtime.js";
+export type { ResolvedRuntime, RuntimeQuery } from "./process/runtime.js";

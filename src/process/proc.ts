@@ -1,0 +1,92 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/** One process as `/proc/<pid>/stat` describes it. */
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  /** Process start time in clock ticks since boot: with `pid`, identifies a process. */
+  startTime: number;
+  /** State letter: R, S, D, Z (zombie), T (stopped), ... */
+  state: string;
+  comm: string;
+}
+
+/** Identity of a process that survives pid reuse. */
+export interface ProcIdentity {
+  pid: number;
+  startTime: number;
+}
+
+/** Parse `/proc/<pid>/stat`, or `undefined` when the process is gone. */
+export function readProc(pid: number): ProcInfo | undefined {
+  let raw: string;
+  try {
+    raw = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // comm may contain spaces and parentheses: split at the last ')'.
+  const close = raw.lastIndexOf(")");
+  const comm = raw.slice(raw.indexOf("(") + 1, close);
+  const f = raw.slice(close + 2).split(" ");
+  return {
+    pid,
+    comm,
+    state: f[0] ?? "?",
+    ppid: Number(f[1]),
+    pgid: Number(f[2]),
+    sid: Number(f[3]),
+    startTime: Number(f[19]),
+  };
+}
+
+/** Every process visible in `/proc`. */
+export function listProcs(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const info = readProc(Number(entry));
+    if (info) out.push(info);
+  }
+  return out;
+}
+
+/** True while the process with this identity exists and is not a zombie. */
+export function isAlive(id: ProcIdentity): boolean {
+  const info = readProc(id.pid);
+  return info !== undefined && info.startTime === id.startTime && info.state !== "Z" && info.state !== "X";
+}
+
+/**
+ * The descendants of `root` (root excluded), found through ppid links. Children that a
+ * process put in their own session or process group are included: only ppid counts.
+ */
+export function descendantsOf(root: number, procs: readonly ProcInfo[] = listProcs()): ProcInfo[] {
+  const byParent = new Map<number, ProcInfo[]>();
+  for (const p of procs) {
+    const list = byParent.get(p.ppid);
+    if (list) list.push(p);
+    else byParent.set(p.ppid, [p]);
+  }
+  const out: ProcInfo[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    for (const child of byParent.get(pid) ?? []) {
+      out.push(child);
+      queue.push(child.pid);
+    }
+  }
+  return out;
+}
+
+/** The command line of a process (arguments joined by spaces), or `undefined`. */
+export function readCmdline(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
+  } catch {
+    return undefined;
+  }
+}

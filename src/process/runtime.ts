@@ -1,0 +1,229 @@
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync, readFileSync, realpathSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+import { ClawhostError } from "../errors.js";
+
+/** What clawhost runs a gateway with. */
+export interface ResolvedRuntime {
+  /** Node binary that satisfies OpenClaw's engines. */
+  node: string;
+  /** Its version, e.g. `24.21.0`. */
+  nodeVersion: string;
+  /** The script to run (`openclaw.mjs`), or the executable itself when it is not a JS file. */
+  entry: string;
+  /** True when `entry` is run as `node <entry>`. */
+  entryIsScript: boolean;
+  /** OpenClaw package directory. */
+  packageDir: string;
+  /** OpenClaw version from its package.json. */
+  openclawVersion: string;
+  /** OpenClaw's `engines.node`. */
+  engines: string;
+}
+
+/** Where to look; every field optional. */
+export interface RuntimeQuery {
+  bin?: string | undefined;
+  node?: string | undefined;
+  searchFrom?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+}
+
+type Version = [number, number, number];
+
+function parseVersion(v: string): Version | undefined {
+  const m = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(v.trim());
+  if (!m) return undefined;
+  return [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)];
+}
+
+function cmp(a: Version, b: Version): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+/**
+ * Check a version against an engines range of the forms npm packages use for Node:
+ * clauses joined by `||`, each a space-separated list of `>=`, `>`, `<=`, `<`, `=` or
+ * `^` comparators. Unknown syntax never satisfies.
+ *
+ * @example
+ * ```ts
+ * satisfiesEngines("24.21.0", ">=24.16.0 <25 || >=26.1.0"); // true
+ * ```
+ */
+export function satisfiesEngines(version: string, range: string): boolean {
+  const v = parseVersion(version);
+  if (!v) return false;
+  return range.split("||").some((clause) => {
+    const parts = clause.trim().split(/\s+/).filter(Boolean);
+    if (parts.length === 0) return true;
+    return parts.every((part) => {
+      const m = /^(>=|<=|>|<|=|\^)?\s*v?([\d.x*]+)$/.exec(part);
+      if (!m) return false;
+      const target = parseVersion(m[2]!.replace(/[x*]/g, "0"));
+      if (!target) return false;
+      const c = cmp(v, target);
+      switch (m[1]) {
+        case ">=":
+          return c >= 0;
+        case ">":
+          return c > 0;
+        case "<=":
+          return c <= 0;
+        case "<":
+          return c < 0;
+        case "^":
+          return c >= 0 && v[0] === target[0];
+        default:
+          return c === 0;
+      }
+    });
+  });
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function whichAll(name: string, env: NodeJS.ProcessEnv): string[] {
+  return (env.PATH ?? "")
+    .split(delimiter)
+    .filter(Boolean)
+    .map((d) => join(d, name))
+    .filter(isExecutable);
+}
+
+function findPackageDir(file: string): string | undefined {
+  let dir = dirname(file);
+  for (;;) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest)) {
+      try {
+        if (JSON.parse(readFileSync(manifest, "utf8")).name === "openclaw") return dir;
+      } catch {
+        // Keep walking.
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+function ancestors(from: string): string[] {
+  const out: string[] = [];
+  let dir = from;
+  for (;;) {
+    out.push(dir);
+    const parent = dirname(dir);
+    if (parent === dir) return out;
+    dir = parent;
+  }
+}
+
+const versionCache = new Map<string, string | undefined>();
+
+function nodeVersionOf(node: string): string | undefined {
+  if (versionCache.has(node)) return versionCache.get(node);
+  let version: string | undefined;
+  if (node === process.execPath) version = process.versions.node;
+  else {
+    const r = spawnSync(node, ["-p", "process.versions.node"], { encoding: "utf8", timeout: 15_000 });
+    version = r.status === 0 ? r.stdout.trim() : undefined;
+  }
+  versionCache.set(node, version);
+  return version;
+}
+
+const INSTALL_FIX =
+  "install it in the app (`npm install --save-dev openclaw node@24`, with openclaw's install scripts run on Node 24) or pass `openclaw: { bin, node }` to GatewayHost.";
+
+/**
+ * Find the `openclaw` executable (explicit `bin`, then `node_modules/.bin` from
+ * `searchFrom` upwards, then PATH) and a Node that satisfies its engines (explicit
+ * `node`, then `node_modules/.bin/node` beside the package, then this process's Node,
+ * then PATH). Throws `CLAWHOST_OPENCLAW_NOT_FOUND` or `CLAWHOST_NODE_UNSUPPORTED`.
+ *
+ * @example
+ * ```ts
+ * const rt = resolveRuntime({ searchFrom: process.cwd() });
+ * console.log(rt.openclawVersion, rt.nodeVersion);
+ * ```
+ */
+export function resolveRuntime(query: RuntimeQuery = {}): ResolvedRuntime {
+  const env = query.env ?? process.env;
+  const searchFrom = query.searchFrom ?? process.cwd();
+  const binCandidates = query.bin
+    ? [query.bin]
+    : [
+        ...ancestors(searchFrom)
+          .map((d) => join(d, "node_modules", ".bin", "openclaw"))
+          .filter(existsSync),
+        ...whichAll("openclaw", env),
+      ];
+  let bin: string | undefined;
+  let packageDir: string | undefined;
+  for (const candidate of binCandidates) {
+    if (!existsSync(candidate)) continue;
+    const real = realpathSync(candidate);
+    const dir = findPackageDir(real);
+    if (dir) {
+      bin = real;
+      packageDir = dir;
+      break;
+    }
+  }
+  if (!bin || !packageDir) {
+    throw new ClawhostError(
+      "CLAWHOST_OPENCLAW_NOT_FOUND",
+      query.bin
+        ? `openclaw executable ${query.bin} was not found or is not inside an openclaw package.`
+        : `no openclaw executable in node_modules/.bin (searched up from ${searchFrom}) or on PATH.`,
+      { value: query.bin ?? searchFrom, fix: INSTALL_FIX },
+    );
+  }
+  const manifest = JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as {
+    version?: string;
+    engines?: { node?: string };
+  };
+  const engines = manifest.engines?.node ?? ">=0";
+  const nodeCandidates = query.node
+    ? [query.node]
+    : [
+        ...ancestors(packageDir)
+          .map((d) => join(d, "node_modules", ".bin", "node"))
+          .filter(isExecutable),
+        process.execPath,
+        ...whichAll("node", env),
+      ];
+  const seen: string[] = [];
+  for (const candidate of nodeCandidates) {
+    const version = nodeVersionOf(candidate);
+    seen.push(`${candidate} (${version ?? "not runnable"})`);
+    if (version && satisfiesEngines(version, engines)) {
+      const entryIsScript = /\.(c|m)?js$/.test(bin);
+      return {
+        node: candidate,
+        nodeVersion: version,
+        entry: bin,
+        entryIsScript,
+        packageDir,
+        openclawVersion: manifest.version ?? "unknown",
+        engines,
+      };
+    }
+  }
+  throw new ClawhostError(
+    "CLAWHOST_NODE_UNSUPPORTED",
+    `openclaw ${manifest.version ?? ""} needs Node ${engines}; none found among ${seen.join(", ")}.`,
+    {
+      value: seen,
+      fix: "install a matching Node in the app (`npm install --save-dev node@24`) or pass `openclaw: { node: '/path/to/node' }`.",
+    },
+  );
+}

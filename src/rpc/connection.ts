@@ -1,0 +1,309 @@
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "eventemitter3";
+import { ClawhostError } from "../errors.js";
+
+/** Protocol version clawhost speaks (OpenClaw gateway protocol 4). */
+export const PROTOCOL_VERSION = 4;
+
+/**
+ * The `hello-ok` payload a gateway answers `connect` with (the fields clawhost relies
+ * on; the rest is kept as sent).
+ */
+export interface HelloOk {
+  type: "hello-ok";
+  protocol?: number;
+  server: { version: string; bootId: string; [k: string]: unknown };
+  snapshot: { configPath?: string; stateDir?: string; [k: string]: unknown };
+  policy?: { tickIntervalMs?: number; maxPayload?: number; [k: string]: unknown };
+  features?: { methods?: string[]; events?: string[]; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+/** An error frame's body: `{ code, message, details?, retryable?, retryAfterMs? }`. */
+export interface GatewayErrorShape {
+  code: string;
+  message: string;
+  details?: unknown;
+  retryable?: boolean;
+  retryAfterMs?: number;
+}
+
+/** A server-pushed event frame. */
+export interface GatewayEventFrame {
+  event: string;
+  payload?: unknown;
+  seq?: number;
+}
+
+/** Events of a {@link GatewayConnection}. */
+export interface GatewayConnectionEvents {
+  event: [frame: GatewayEventFrame];
+  close: [info: { code: number; reason: string }];
+}
+
+/** Options of {@link GatewayConnection.open}. */
+export interface ConnectOptions {
+  url: string;
+  token: string;
+  /** Whole-handshake deadline. */
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Gateway name for error messages. */
+  gateway?: string | undefined;
+  clientVersion?: string;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface Pending {
+  method: string;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  timer: NodeJS.Timeout;
+  cleanup: () => void;
+}
+
+type Frame =
+  | { type: "res"; id: string; ok: boolean; payload?: unknown; error?: GatewayErrorShape }
+  | ({ type: "event" } & GatewayEventFrame);
+
+function rpcError(gateway: string | undefined, method: string, error: GatewayErrorShape): ClawhostError {
+  return new ClawhostError("CLAWHOST_RPC_ERROR", `${method} failed: ${error.code}: ${error.message}`, {
+    gateway,
+    value: method,
+    details: { ...error },
+  });
+}
+
+/**
+ * One operator connection to a gateway over its WebSocket protocol: the
+ * `connect.challenge` / `connect` / `hello-ok` handshake as a backend client
+ * (`gateway-client`, mode `backend`, scope `operator.admin`, shared token), then
+ * request/response by id and pushed events. It never reconnects by itself: the owner
+ * decides when (the reference client's 1-30 s backoff is too slow for supervision).
+ *
+ * @example
+ * ```ts
+ * const conn = await GatewayConnection.open({ url: "ws://127.0.0.1:20000", token, timeoutMs: 5000 });
+ * console.log(conn.hello.server.bootId, await conn.request("health", {}));
+ * conn.close();
+ * ```
+ */
+export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> {
+  readonly hello: HelloOk;
+  readonly #ws: WebSocket;
+  readonly #pending = new Map<string, Pending>();
+  readonly #gateway: string | undefined;
+  #closed = false;
+
+  private constructor(ws: WebSocket, hello: HelloOk, gateway: string | undefined) {
+    super();
+    this.#ws = ws;
+    this.hello = hello;
+    this.#gateway = gateway;
+    ws.addEventListener("message", (ev) => this.#onMessage(ev.data));
+    ws.addEventListener("close", (ev) => this.#onClose(ev.code, ev.reason));
+  }
+
+  /** True once the socket closed (by either side). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Open a socket and complete the handshake. Rejects with `CLAWHOST_RPC_ERROR` when the
+   * gateway refuses `connect` (`details.code`, e.g. `UNAVAILABLE` while booting, with
+   * `retryAfterMs`), `CLAWHOST_CONNECTION_CLOSED` when the socket fails or closes first,
+   * `CLAWHOST_RPC_TIMEOUT` at the deadline, `CLAWHOST_ABORTED` on abort.
+   */
+  static open(opts: ConnectOptions): Promise<GatewayConnection> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const ws = new WebSocket(opts.url);
+      const connectId = randomUUID();
+      const finish = (err: unknown, conn?: GatewayConnection): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", onAbort);
+        ws.removeEventListener("message", onMessage);
+        ws.removeEventListener("close", onClose);
+        ws.removeEventListener("error", onError);
+        if (err) {
+          try {
+            ws.close();
+          } catch {
+            // Already closing.
+          }
+          reject(err);
+        } else resolve(conn!);
+      };
+      const onAbort = (): void =>
+        finish(new ClawhostError("CLAWHOST_ABORTED", "connect aborted.", { gateway: opts.gateway, cause: opts.signal?.reason }));
+      const timer = setTimeout(
+        () =>
+          finish(
+            new ClawhostError("CLAWHOST_RPC_TIMEOUT", `no hello-ok within ${opts.timeoutMs} ms.`, {
+              gateway: opts.gateway,
+              value: opts.timeoutMs,
+            }),
+          ),
+        opts.timeoutMs,
+      );
+      const onClose = (ev: CloseEvent): void =>
+        finish(
+          new ClawhostError("CLAWHOST_CONNECTION_CLOSED", `socket closed during handshake (${ev.code} ${ev.reason}).`, {
+            gateway: opts.gateway,
+            details: { closeCode: ev.code, closeReason: ev.reason },
+          }),
+        );
+      const onError = (): void =>
+        finish(
+          new ClawhostError("CLAWHOST_CONNECTION_CLOSED", `cannot open ${opts.url}.`, { gateway: opts.gateway, value: opts.url }),
+        );
+      const onMessage = (ev: MessageEvent): void => {
+        let frame: Frame;
+        try {
+          frame = JSON.parse(String(ev.data)) as Frame;
+        } catch {
+          return;
+        }
+        if (frame.type === "event" && frame.event === "connect.challenge") {
+          ws.send(
+            JSON.stringify({
+              type: "req",
+              id: connectId,
+              method: "connect",
+              params: {
+                minProtocol: PROTOCOL_VERSION,
+                maxProtocol: PROTOCOL_VERSION,
+                client: {
+                  id: "gateway-client",
+                  version: opts.clientVersion ?? "clawhost",
+                  platform: process.platform,
+                  mode: "backend",
+                },
+                role: "operator",
+                scopes: ["operator.admin"],
+                auth: { token: opts.token },
+              },
+            }),
+          );
+        } else if (frame.type === "res" && frame.id === connectId) {
+          if (frame.ok && (frame.payload as HelloOk | undefined)?.type === "hello-ok") {
+            finish(undefined, new GatewayConnection(ws, frame.payload as HelloOk, opts.gateway));
+          } else {
+            finish(rpcError(opts.gateway, "connect", frame.error ?? { code: "UNKNOWN", message: "no hello-ok" }));
+          }
+        }
+      };
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      ws.addEventListener("message", onMessage);
+      ws.addEventListener("close", onClose);
+      ws.addEventListener("error", onError);
+    });
+  }
+
+  /**
+   * Call a gateway method. Resolves with the payload; rejects with `CLAWHOST_RPC_ERROR`
+   * (the gateway's `{code, message, details}` in `details`), `CLAWHOST_RPC_TIMEOUT`,
+   * `CLAWHOST_CONNECTION_CLOSED` or `CLAWHOST_ABORTED`.
+   */
+  request(method: string, params: unknown = {}, opts: RequestOptions = {}): Promise<unknown> {
+    if (this.#closed) {
+      return Promise.reject(
+        new ClawhostError("CLAWHOST_CONNECTION_CLOSED", `cannot call ${method}: connection closed.`, {
+          gateway: this.#gateway,
+          value: method,
+        }),
+      );
+    }
+    const id = randomUUID();
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#settle(id, new ClawhostError("CLAWHOST_ABORTED", `${method} aborted.`, { gateway: this.#gateway, cause: opts.signal?.reason }));
+      };
+      if (opts.signal?.aborted) return onAbort();
+      const timer = setTimeout(
+        () =>
+          this.#settle(
+            id,
+            new ClawhostError("CLAWHOST_RPC_TIMEOUT", `${method} got no answer within ${timeoutMs} ms.`, {
+              gateway: this.#gateway,
+              value: method,
+            }),
+          ),
+        timeoutMs,
+      );
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      this.#pending.set(id, {
+        method,
+        resolve,
+        reject,
+        timer,
+        cleanup: () => opts.signal?.removeEventListener("abort", onAbort),
+      });
+      this.#ws.send(JSON.stringify({ type: "req", id, method, params }));
+    });
+  }
+
+  /** Close the socket; pending requests reject with `CLAWHOST_CONNECTION_CLOSED`. */
+  close(code = 1000, reason = "clawhost"): void {
+    if (this.#closed) return;
+    try {
+      this.#ws.close(code, reason);
+    } catch {
+      // Already closing.
+    }
+    this.#onClose(code, reason);
+  }
+
+  #settle(id: string, err: unknown, value?: unknown): void {
+    const p = this.#pending.get(id);
+    if (!p) return;
+    this.#pending.delete(id);
+    clearTimeout(p.timer);
+    p.cleanup();
+    if (err) p.reject(err);
+    else p.resolve(value);
+  }
+
+  #onMessage(data: unknown): void {
+    let frame: Frame;
+    try {
+      frame = JSON.parse(String(data)) as Frame;
+    } catch {
+      return;
+    }
+    if (frame.type === "res") {
+      const p = this.#pending.get(frame.id);
+      if (!p) return;
+      if (frame.ok) this.#settle(frame.id, undefined, frame.payload);
+      else this.#settle(frame.id, rpcError(this.#gateway, p.method, frame.error ?? { code: "UNKNOWN", message: "error" }));
+    } else if (frame.type === "event") {
+      this.emit("event", { event: frame.event, payload: frame.payload, seq: frame.seq });
+    }
+  }
+
+  #onClose(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const id of [...this.#pending.keys()]) {
+      const method = this.#pending.get(id)?.method ?? "request";
+      this.#settle(
+        id,
+        new ClawhostError("CLAWHOST_CONNECTION_CLOSED", `${method}: connection closed (${code} ${reason}).`, {
+          gateway: this.#gateway,
+          details: { closeCode: code, closeReason: reason },
+        }),
+      );
+    }
+    this.emit("close", { code, reason });
+  }
+}
