@@ -8,6 +8,7 @@ export default defineConfig({
     hookTimeout: 180_000,
     pool: "forks",
     retry: 0,
+    globalSetup: ["test/global-setup.ts"],
   },
   resolve: {
     alias: { clawhost: new URL("./src/index.ts", import.meta.url).pathname },

@@ -13,7 +13,7 @@ export type {
   OperationOptions,
 } from "./gateway/gateway.js";
 export { InstanceContext, portBlockFor } from "./context/context.js";
-export type { PortBlock, PortRange } from "./context/context.js";
+export type { InstanceContextInit, PortBlock, PortRange } from "./context/context.js";
 export {
   GATEWAY_NAME_PATTERN,
   MAX_BASE_PORT,
@@ -23,10 +23,17 @@ export {
   normalizeHostOptions,
   validateGatewayName,
 } from "./context/schema.js";
-export type { GatewaySpec, HostOptions } from "./context/schema.js";
+export type { GatewaySpec, HostOptions, NormalizedGatewaySpec, NormalizedHostOptions } from "./context/schema.js";
 export { ClawhostError, isClawhostError } from "./errors.js";
 export type { ClawhostErrorCode, ClawhostErrorInit } from "./errors.js";
 export { GatewayConnection, PROTOCOL_VERSION } from "./rpc/connection.js";
-export type { GatewayErrorShape, GatewayEventFrame, HelloOk, RequestOptions } from "./rpc/connection.js";
+export type {
+  ConnectOptions,
+  GatewayConnectionEvents,
+  GatewayErrorShape,
+  GatewayEventFrame,
+  HelloOk,
+  RequestOptions,
+} from "./rpc/connection.js";
 export { resolveRuntime, satisfiesEngines } from "./process/runtime.js";
 export type { ResolvedRuntime, RuntimeQuery } from "./process/runtime.js";
