@@ -19,11 +19,9 @@ export {
   MAX_BASE_PORT,
   PORT_BLOCK_SPAN,
   PORT_BLOCK_STRIDE,
-  normalizeGatewaySpec,
-  normalizeHostOptions,
   validateGatewayName,
 } from "./context/schema.js";
-export type { GatewaySpec, HostOptions, NormalizedGatewaySpec, NormalizedHostOptions } from "./context/schema.js";
+export type { GatewaySpec, HostOptions } from "./context/schema.js";
 export { ClawhostError, isClawhostError } from "./errors.js";
 export type { ClawhostErrorCode, ClawhostErrorInit } from "./errors.js";
 export { GatewayConnection, PROTOCOL_VERSION } from "./rpc/connection.js";

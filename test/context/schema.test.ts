@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ClawhostError, InstanceContext, normalizeGatewaySpec, normalizeHostOptions, portBlockFor, validateGatewayName } from "clawhost";
+import { ClawhostError, InstanceContext, portBlockFor, validateGatewayName } from "clawhost";
+import { normalizeGatewaySpec, normalizeHostOptions } from "../../src/context/schema.js";
 import { isScrubbedEnvKey, scrubEnv } from "../../src/context/env.js";
 
 function codeOf(fn: () => unknown): string | undefined {
