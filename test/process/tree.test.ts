@@ -8,9 +8,10 @@ import { stillAlive, treeOf } from "../helpers.js";
 // then either exits on SIGTERM or ignores it.
 const parentScript = (ignoreTerm: boolean) => `
   const { spawn } = require("node:child_process");
-  const g = spawn(process.execPath, ["-e", "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"], { detached: true, stdio: "ignore" });
+  const g = spawn(process.execPath, ["-e", "process.on('SIGTERM', () => {}); console.log('armed'); setInterval(() => {}, 1000)"], { detached: true, stdio: ["ignore", "pipe", "ignore"] });
   ${ignoreTerm ? "process.on('SIGTERM', () => {});" : ""}
-  console.log(String(g.pid));
+  // Report the grandchild only once its SIGTERM handler is installed.
+  g.stdout.once("data", () => console.log(String(g.pid)));
   setInterval(() => {}, 1000);
 `;
 
