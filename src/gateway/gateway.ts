@@ -368,7 +368,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#tail = [];
     this.#setState("starting");
     this.#startedAt = new Date();
-    const t0 = performance.now();
+    let t0 = performance.now();
     try {
       const runtime = this.#deps.runtime();
       await this.#prepare();
@@ -381,6 +381,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         });
       }
       if (abort.signal.aborted) throw this.#abortedError(abort.signal.reason);
+      t0 = performance.now();
       const proc = spawnGateway(runtime, this.context, this.#token!, (stream, line) => this.#onLine(stream, line));
       this.#proc = proc;
       void proc.exited.then((info) => this.#onExit(proc, info));
