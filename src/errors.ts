@@ -31,7 +31,9 @@ export type ClawhostErrorCode =
   | "CLAWHOST_CONNECTION_CLOSED"
   | "CLAWHOST_ILLEGAL_STATE"
   | "CLAWHOST_HOST_DISPOSED"
-  | "CLAWHOST_UNKNOWN_GATEWAY";
+  | "CLAWHOST_UNKNOWN_GATEWAY"
+  | "CLAWHOST_LOCK_TIMEOUT"
+  | "CLAWHOST_LEASE_HELD";
 
 /** Fields every {@link ClawhostError} may carry besides its code and message. */
 export interface ClawhostErrorInit {

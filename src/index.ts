@@ -9,6 +9,7 @@ export type {
   GatewaySnapshot,
   GatewayState,
   GatewayStateChange,
+  GatewayWarning,
   ExitReason,
   OperationOptions,
 } from "./gateway/gateway.js";
@@ -35,3 +36,8 @@ export type {
 } from "./rpc/connection.js";
 export { resolveRuntime, satisfiesEngines } from "./process/runtime.js";
 export type { ResolvedRuntime, RuntimeQuery } from "./process/runtime.js";
+export { LeaseRegistry, defaultLeaseDir } from "./ports/leases.js";
+export type { Lease, LeaseGrant } from "./ports/leases.js";
+export { findPortHolders } from "./ports/holders.js";
+export type { PortHolder } from "./ports/holders.js";
+export type { ProcIdentity } from "./process/proc.js";

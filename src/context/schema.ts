@@ -64,6 +64,7 @@ export const hostOptionsSchema = z
         message: `range must hold at least one block of ${PORT_BLOCK_SPAN} ports`,
       })
       .optional(),
+    leaseDir: absolutePath.optional(),
     readyTimeoutMs: msField(120_000),
     stopTimeoutMs: msField(15_000),
     startConcurrency: z.number().int().min(1).max(64).default(2),
@@ -92,6 +93,8 @@ export interface HostOptions {
   };
   /** Range automatic port blocks are allocated from (default: 20000 up to the kernel's ephemeral range). */
   ports?: { from: number; to: number };
+  /** Directory of the host-wide lease registry (default: `$XDG_RUNTIME_DIR/clawhost` or `<tmpdir>/clawhost-leases-<uid>`). Hosts that must never collide share it. */
+  leaseDir?: string;
   /** Default deadline for a gateway to become ready (default 120000). */
   readyTimeoutMs?: number;
   /** Default time between SIGTERM and SIGKILL of the process tree (default 15000). */

@@ -5,6 +5,7 @@ import type { InstanceContext, PortBlock } from "../context/context.js";
 import { ensurePrivateDir, loadOrCreateToken, redactSecret } from "../context/secrets.js";
 import { ensureInitialConfig } from "../config/file.js";
 import { ClawhostError, isClawhostError } from "../errors.js";
+import { findPortHolders, listeningPorts } from "../ports/holders.js";
 import { findBusyPorts } from "../ports/probe.js";
 import type { ResolvedRuntime } from "../process/runtime.js";
 import { spawnGateway, untrackTree } from "../process/spawn.js";
@@ -58,12 +59,21 @@ export interface GatewayLogLine {
   line: string;
 }
 
+/** Payload of the `warning` event: something worth knowing that does not stop the gateway. */
+export interface GatewayWarning {
+  /** `CDP_PORTS_BUSY`: ports of the CDP range are held by other processes. */
+  code: "CDP_PORTS_BUSY";
+  message: string;
+  ports: number[];
+}
+
 /** Typed events of a {@link Gateway}. */
 export interface GatewayEvents {
   state: [change: GatewayStateChange];
   ready: [info: GatewayReadyInfo];
   exit: [info: GatewayExitInfo];
   log: [line: GatewayLogLine];
+  warning: [warning: GatewayWarning];
   /** A server-pushed protocol event (tick, health, shutdown, ...). */
   event: [frame: GatewayEventFrame];
 }
@@ -372,14 +382,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     try {
       const runtime = this.#deps.runtime();
       await this.#prepare();
-      const busy = await findBusyPorts([this.context.ports.gateway, this.context.ports.browserControl]);
-      if (busy.length > 0) {
-        throw new ClawhostError("CLAWHOST_PORT_IN_USE", `port ${busy.join(", ")} of block ${this.context.ports.block.start}..${this.context.ports.block.end} is already bound.`, {
-          gateway: this.name,
-          value: busy,
-          fix: "stop whatever holds it or give this gateway another port block.",
-        });
-      }
+      await this.#preflight();
       if (abort.signal.aborted) throw this.#abortedError(abort.signal.reason);
       t0 = performance.now();
       const proc = spawnGateway(runtime, this.context, this.#token!, (stream, line) => this.#onLine(stream, line));
@@ -469,6 +472,37 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         });
       }
       await new Promise((r) => setTimeout(r, PORT_FREE_POLL_MS));
+    }
+  }
+
+  /**
+   * Right before a spawn: the gateway and browser-control ports must bind on 127.0.0.1
+   * and ::1, else `CLAWHOST_PORT_IN_USE` naming the holder (OpenClaw itself would fail
+   * only after ~16 s of bind retries). Taken CDP ports are reported as a warning.
+   */
+  async #preflight(): Promise<void> {
+    const { ports } = this.context;
+    const busy = await findBusyPorts([ports.gateway, ports.browserControl]);
+    if (busy.length > 0) {
+      const holders = findPortHolders(busy);
+      const who = holders
+        .map((h) => `${h.port} (${h.pid === undefined ? "holder not visible" : `pid ${h.pid}: ${h.command ?? "?"}`})`)
+        .join(", ");
+      throw new ClawhostError("CLAWHOST_PORT_IN_USE", `port ${who} of block ${ports.block.start}..${ports.block.end} is already bound; nothing was spawned.`, {
+        gateway: this.name,
+        value: busy,
+        fix: "stop the process holding it or give this gateway another port block.",
+        details: { holders },
+      });
+    }
+    const cdpRange = Array.from({ length: ports.cdp.end - ports.cdp.start + 1 }, (_, i) => ports.cdp.start + i);
+    const cdpBusy = listeningPorts(cdpRange);
+    if (cdpBusy.length > 0) {
+      this.emit("warning", {
+        code: "CDP_PORTS_BUSY",
+        message: `${this.name}: CDP port${cdpBusy.length > 1 ? "s" : ""} ${cdpBusy.join(", ")} of ${ports.cdp.start}..${ports.cdp.end} are held by other processes; browser profiles using them will fail.`,
+        ports: cdpBusy,
+      });
     }
   }
 

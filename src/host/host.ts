@@ -1,3 +1,4 @@
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, isAbsolute } from "node:path";
 import { EventEmitter } from "eventemitter3";
@@ -13,9 +14,11 @@ import type {
   GatewayReadyInfo,
   GatewaySnapshot,
   GatewayStateChange,
+  GatewayWarning,
   OperationOptions,
 } from "../gateway/gateway.js";
-import { blockOf, defaultPortRange, PortAllocator, rangesOverlap } from "../ports/allocator.js";
+import { blockOf, defaultPortRange, rangesOverlap } from "../ports/allocator.js";
+import { LeaseRegistry } from "../ports/leases.js";
 import { resolveRuntime } from "../process/runtime.js";
 import type { ResolvedRuntime } from "../process/runtime.js";
 
@@ -27,6 +30,9 @@ export interface HostEvents {
   "gateway:ready": [gateway: Gateway, info: GatewayReadyInfo];
   "gateway:exit": [gateway: Gateway, info: GatewayExitInfo];
   "gateway:log": [gateway: Gateway, line: GatewayLogLine];
+  "gateway:warning": [gateway: Gateway, warning: GatewayWarning];
+  /** A gateway's leased block could not be kept (its old ports are held by another process). */
+  "gateway:lease-moved": [gateway: Gateway, move: { from: number; to: number; reason: string }];
 }
 
 /** JSON-safe view of the whole host, secrets redacted. */
@@ -69,7 +75,8 @@ export class GatewayHost extends EventEmitter<HostEvents> {
   readonly #opts: NormalizedHostOptions;
   readonly #runtime: ResolvedRuntime;
   readonly #gateways = new Map<string, Gateway>();
-  readonly #allocator: PortAllocator;
+  readonly #leases: LeaseRegistry;
+  readonly #range: { from: number; to: number };
   readonly #compileCacheDir = join(tmpdir(), "node-compile-cache");
   #disposed = false;
 
@@ -81,7 +88,8 @@ export class GatewayHost extends EventEmitter<HostEvents> {
       node: this.#opts.openclaw.node,
       searchFrom: this.#opts.openclaw.searchFrom,
     });
-    this.#allocator = new PortAllocator(this.#opts.ports ?? defaultPortRange());
+    this.#leases = new LeaseRegistry(this.#opts.leaseDir);
+    this.#range = this.#opts.ports ?? defaultPortRange();
   }
 
   /** Absolute root directory of this host. */
@@ -117,7 +125,6 @@ export class GatewayHost extends EventEmitter<HostEvents> {
       });
     }
     const others = [...this.#gateways.values()];
-    let base: number;
     if (s.port !== undefined) {
       const block = blockOf(s.port);
       const clash = others.find((g) => rangesOverlap(g.context.ports.block, block));
@@ -129,32 +136,33 @@ export class GatewayHost extends EventEmitter<HostEvents> {
           { gateway: s.name, value: s.port, fix: `base ports must be at least 120 apart; omit \`port\` to get a free block.` },
         );
       }
-      base = s.port;
-    } else {
-      base = this.#allocator.allocate(
-        s.name,
-        others.map((g) => g.context.ports.block),
-      );
     }
-    const ctx = new InstanceContext({
-      root: this.#opts.root,
-      spec: s,
-      basePort: base,
-      parentEnv: process.env,
-      compileCacheDir: this.#compileCacheDir,
-    });
+    const contextFor = (basePort: number): InstanceContext =>
+      new InstanceContext({ root: this.#opts.root, spec: s, basePort, parentEnv: process.env, compileCacheDir: this.#compileCacheDir });
+    const draft = contextFor(s.port ?? this.#range.from);
     for (const other of others) {
-      if (ctx.configPath === other.context.configPath) {
-        throw this.#pathConflict(ctx, other, "config path", ctx.configPath);
+      if (draft.configPath === other.context.configPath) {
+        throw this.#pathConflict(draft, other, "config path", draft.configPath);
       }
-      for (const [kind, mine] of claimedPaths(ctx)) {
+      for (const [kind, mine] of claimedPaths(draft)) {
         for (const [otherKind, theirs] of claimedPaths(other.context)) {
           if (contains(mine, theirs) || contains(theirs, mine)) {
-            throw this.#pathConflict(ctx, other, kind === otherKind ? kind : `${kind} / ${otherKind}`, mine);
+            throw this.#pathConflict(draft, other, kind === otherKind ? kind : `${kind} / ${otherKind}`, mine);
           }
         }
       }
     }
+    // A lease belongs to its root: the root must exist for the lease to live.
+    const createdRoot = !existsSync(this.#opts.root);
+    if (createdRoot) mkdirSync(this.#opts.root, { recursive: true, mode: 0o700 });
+    let grant: ReturnType<LeaseRegistry["acquire"]>;
+    try {
+      grant = this.#leases.acquire({ root: this.#opts.root, name: s.name, requestedBase: s.port, range: this.#range });
+    } catch (err) {
+      if (createdRoot) rmSync(this.#opts.root, { recursive: true, force: true });
+      throw err;
+    }
+    const ctx = contextFor(grant.base);
     const gateway = new Gateway(ctx, {
       runtime: () => this.#runtime,
       readyTimeoutMs: this.#opts.readyTimeoutMs,
@@ -164,8 +172,10 @@ export class GatewayHost extends EventEmitter<HostEvents> {
     gateway.on("ready", (i) => this.emit("gateway:ready", gateway, i));
     gateway.on("exit", (i) => this.emit("gateway:exit", gateway, i));
     gateway.on("log", (l) => this.emit("gateway:log", gateway, l));
+    gateway.on("warning", (w) => this.emit("gateway:warning", gateway, w));
     this.#gateways.set(s.name, gateway);
     this.emit("gateway:added", gateway);
+    if (grant.moved) this.emit("gateway:lease-moved", gateway, { from: grant.moved.from, to: grant.base, reason: grant.moved.reason });
     return gateway;
   }
 
@@ -209,6 +219,7 @@ export class GatewayHost extends EventEmitter<HostEvents> {
     await gateway.stop(opts);
     gateway.markDisposed();
     this.#gateways.delete(name);
+    this.#leases.release(this.#opts.root, name);
     this.emit("gateway:removed", gateway);
   }
 
@@ -293,6 +304,8 @@ export class GatewayHost extends EventEmitter<HostEvents> {
     } finally {
       this.#disposed = true;
       for (const g of this.list()) g.markDisposed();
+      // The blocks stay reserved for this root (a new host on it gets them back), unheld.
+      this.#leases.detach(this.#opts.root, this.list().map((g) => g.name));
     }
   }
 

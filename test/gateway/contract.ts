@@ -222,7 +222,7 @@ export function describeGatewayContract(target: ContractTarget): void {
       await host.remove("interrupted");
     });
 
-    it("a busy base port or browser-control port is refused with CLAWHOST_PORT_IN_USE before any spawn", async () => {
+    it("a busy base port or browser-control port is refused with CLAWHOST_PORT_IN_USE, naming the holder, before any spawn", async () => {
       const gw = host.add({ name: "busy" });
       for (const port of [gw.context.ports.gateway, gw.context.ports.browserControl]) {
         const server = await listen(port, "127.0.0.1");
@@ -232,6 +232,9 @@ export function describeGatewayContract(target: ContractTarget): void {
           const err = await gw.start().catch((e: unknown) => e);
           expect((err as ClawhostError).code).toBe("CLAWHOST_PORT_IN_USE");
           expect((err as ClawhostError).value).toEqual([port]);
+          // The holder is named: this test process listens there.
+          expect((err as ClawhostError).details?.holders).toEqual([{ port, pid: process.pid, command: expect.any(String) }]);
+          expect((err as ClawhostError).message).toContain(`pid ${process.pid}`);
           expect(gw.pid).toBeUndefined();
           expect(spawnedLines).toEqual([]);
           expect(gw.state).toBe("failed");

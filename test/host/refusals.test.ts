@@ -1,7 +1,7 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { ClawhostError, GatewayHost } from "clawhost";
+import { ClawhostError, GatewayHost, LeaseRegistry } from "clawhost";
 import type { GatewaySpec } from "clawhost";
 import { makeTmp, myDescendants } from "../helpers.js";
 
@@ -14,11 +14,23 @@ function freshHost(): { host: GatewayHost; root: string } {
   return { host: new GatewayHost({ root, ports: { from: 22000, to: 22999 } }), root };
 }
 
+function listing(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).sort() : ["(absent)"];
+}
+
+/** What a refusal must leave untouched: the root's files, and every lease. */
+function observable(root: string): unknown {
+  return { files: listing(root), leases: new LeaseRegistry().list().map((l) => `${l.root}/${l.name}@${l.base}`).sort() };
+}
+
 function refusal(host: GatewayHost, spec: GatewaySpec): ClawhostError {
+  const root = host.root;
+  const before = observable(root);
   try {
     host.add(spec);
   } catch (err) {
     expect(err).toBeInstanceOf(ClawhostError);
+    expect(observable(root)).toEqual(before);
     return err as ClawhostError;
   }
   throw new Error(`add(${JSON.stringify(spec)}) was accepted`);
@@ -37,7 +49,7 @@ describe("host.add refuses before anything is spawned or written", () => {
     expect(err.code).toBe("CLAWHOST_DUPLICATE_NAME");
     expect(err.message).toMatch(/^main: /);
     expect(host.list().map((g) => g.name)).toEqual(["main"]);
-    expect(existsSync(root)).toBe(false);
+    expect(listing(root)).toEqual(host.list().length > 0 ? [] : ["(absent)"]);
   });
 
   it("a port block overlapping another gateway's block, naming both", () => {
@@ -50,7 +62,7 @@ describe("host.add refuses before anything is spawned or written", () => {
       expect(err.message).toContain('"main"');
     }
     expect(host.add({ name: "rescue", port: 23120 }).context.ports.block).toEqual({ start: 23120, end: 23230 });
-    expect(existsSync(root)).toBe(false);
+    expect(listing(root)).toEqual(host.list().length > 0 ? [] : ["(absent)"]);
   });
 
   it("a shared config path", () => {
@@ -61,7 +73,7 @@ describe("host.add refuses before anything is spawned or written", () => {
     expect(err.code).toBe("CLAWHOST_PATH_CONFLICT");
     expect(err.value).toBe(configPath);
     expect(err.message).toContain("config path");
-    expect(existsSync(root)).toBe(false);
+    expect(listing(root)).toEqual([]);
     expect(existsSync(join(tmp.dir, "shared"))).toBe(false);
   });
 
@@ -72,7 +84,7 @@ describe("host.add refuses before anything is spawned or written", () => {
     const err = refusal(host, { name: "b", paths: { stateDir } });
     expect(err.code).toBe("CLAWHOST_PATH_CONFLICT");
     expect(err.message).toContain("state dir");
-    expect(existsSync(root)).toBe(false);
+    expect(listing(root)).toEqual(host.list().length > 0 ? [] : ["(absent)"]);
   });
 
   it("a state dir inside another gateway's directory", () => {
@@ -80,7 +92,7 @@ describe("host.add refuses before anything is spawned or written", () => {
     host.add({ name: "a" });
     const err = refusal(host, { name: "b", paths: { stateDir: join(root, "a", "state") } });
     expect(err.code).toBe("CLAWHOST_PATH_CONFLICT");
-    expect(existsSync(root)).toBe(false);
+    expect(listing(root)).toEqual(host.list().length > 0 ? [] : ["(absent)"]);
   });
 
   it("a shared workspace (by path override or by config)", () => {
@@ -91,7 +103,7 @@ describe("host.add refuses before anything is spawned or written", () => {
     const err = refusal(host, { name: "c", config: { agents: { defaults: { workspace } } } });
     expect(err.code).toBe("CLAWHOST_PATH_CONFLICT");
     expect(err.message).toContain("workspace");
-    expect(existsSync(root)).toBe(false);
+    expect(listing(root)).toEqual(host.list().length > 0 ? [] : ["(absent)"]);
   });
 
   it("a block that does not fit below 65536", () => {
@@ -100,7 +112,7 @@ describe("host.add refuses before anything is spawned or written", () => {
     expect(err.code).toBe("CLAWHOST_PORT_RANGE");
     expect(err.value).toBe(65500);
     expect(err.message).toContain("65425");
-    expect(existsSync(root)).toBe(false);
+    expect(listing(root)).toEqual(host.list().length > 0 ? [] : ["(absent)"]);
   });
 
   it.each([
@@ -114,7 +126,7 @@ describe("host.add refuses before anything is spawned or written", () => {
     expect(err.code).toBe("CLAWHOST_INVALID_NAME");
     expect(err.value).toBe(name);
     expect(host.list()).toEqual([]);
-    expect(existsSync(root)).toBe(false);
+    expect(listing(root)).toEqual(host.list().length > 0 ? [] : ["(absent)"]);
   });
 
   it("invalid options, listing each bad field", () => {
@@ -122,19 +134,19 @@ describe("host.add refuses before anything is spawned or written", () => {
     const err = refusal(host, { name: "ok", port: 3.5, env: { HOME: "/elsewhere" } } as GatewaySpec);
     expect(err.code).toBe("CLAWHOST_INVALID_OPTIONS");
     expect((err.details?.issues as Array<{ path: string }>).map((i) => i.path).sort()).toEqual(["env.HOME", "port"]);
-    expect(existsSync(root)).toBe(false);
+    expect(listing(root)).toEqual(host.list().length > 0 ? [] : ["(absent)"]);
   });
 });
 
 describe("automatic port blocks", () => {
   it("are 120 apart, fixed at add(), and never overlap an explicit one", () => {
-    const { host } = freshHost();
+    const host = new GatewayHost({ root: join(tmp.dir, "aligned"), ports: { from: 24400, to: 24999 } });
     const a = host.add({ name: "a" });
-    const b = host.add({ name: "b", port: 22120 });
+    const b = host.add({ name: "b", port: 24520 });
     const c = host.add({ name: "c" });
-    expect(a.context.ports.gateway).toBe(22000);
-    expect(b.context.ports.gateway).toBe(22120);
-    expect(c.context.ports.gateway).toBe(22240);
+    expect(a.context.ports.gateway).toBe(24400);
+    expect(b.context.ports.gateway).toBe(24520);
+    expect(c.context.ports.gateway).toBe(24640);
   });
 
   it("report exhaustion with a typed error", () => {

@@ -1,0 +1,74 @@
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readCmdline } from "../process/proc.js";
+
+/** A process holding a listening socket. */
+export interface PortHolder {
+  port: number;
+  pid: number | undefined;
+  command: string | undefined;
+}
+
+const LISTEN = "0A";
+
+/** Listening socket inodes by port, from /proc/net/tcp and tcp6 (Linux). */
+export function listeningInodes(): Map<number, Set<string>> {
+  const out = new Map<number, Set<string>>();
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== LISTEN) continue;
+      const port = Number.parseInt(f[1]!.split(":")[1]!, 16);
+      const set = out.get(port) ?? new Set<string>();
+      set.add(f[9]!);
+      out.set(port, set);
+    }
+  }
+  return out;
+}
+
+/** Ports among `ports` that some socket listens on (any address), per the kernel's tables. */
+export function listeningPorts(ports: Iterable<number>): number[] {
+  const inodes = listeningInodes();
+  return [...ports].filter((p) => inodes.has(p));
+}
+
+/**
+ * Who listens on each of `ports`: the pid and command owning the socket, where
+ * /proc/<pid>/fd is readable (own processes, or all as root); `pid` undefined otherwise.
+ */
+export function findPortHolders(ports: readonly number[]): PortHolder[] {
+  const inodes = listeningInodes();
+  const wanted = new Map<string, number>();
+  for (const port of ports) for (const inode of inodes.get(port) ?? []) wanted.set(`socket:[${inode}]`, port);
+  const found = new Map<number, PortHolder>();
+  if (wanted.size > 0) {
+    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      let fds: string[];
+      try {
+        fds = readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        continue;
+      }
+      for (const fd of fds) {
+        let target: string;
+        try {
+          target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          continue;
+        }
+        const port = wanted.get(target);
+        if (port !== undefined && !found.has(port)) {
+          found.set(port, { port, pid: Number(pid), command: readCmdline(Number(pid)) });
+        }
+      }
+      if (found.size === new Set(wanted.values()).size) break;
+    }
+  }
+  return ports.map((port) => found.get(port) ?? { port, pid: undefined, command: undefined });
+}

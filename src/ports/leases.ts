@@ -1,0 +1,179 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, chmodSync, writeFileSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+import { PORT_BLOCK_SPAN, PORT_BLOCK_STRIDE } from "../context/schema.js";
+import type { PortRange } from "../context/context.js";
+import { ClawhostError } from "../errors.js";
+import { isAlive, readProc } from "../process/proc.js";
+import type { ProcIdentity } from "../process/proc.js";
+import { blockOf, rangesOverlap } from "./allocator.js";
+import { listeningPorts } from "./holders.js";
+import { withLockSync } from "./lock.js";
+
+/** One gateway's claim on a port block, host-wide. */
+export interface Lease {
+  root: string;
+  name: string;
+  base: number;
+  /** The live host process using it, if any: pid plus process start time. */
+  holder: ProcIdentity | undefined;
+  updatedAt: string;
+}
+
+/** What {@link LeaseRegistry.acquire} returns. */
+export interface LeaseGrant {
+  base: number;
+  /** Set when the gateway's earlier block could not be kept. */
+  moved: { from: number; reason: string } | undefined;
+}
+
+/** OpenClaw's own default blocks (18789 and the rescue/dev default 19001), kept clear. */
+const OPENCLAW_DEFAULT_BLOCKS: readonly PortRange[] = [blockOf(18789), blockOf(19001)];
+
+/** Per-user lease directory: `$XDG_RUNTIME_DIR/clawhost`, else `<tmpdir>/clawhost-<uid>`. */
+export function defaultLeaseDir(): string {
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  return runtime ? join(runtime, "clawhost") : join(tmpdir(), `clawhost-leases-${userInfo().uid}`);
+}
+
+function self(): ProcIdentity {
+  return { pid: process.pid, startTime: readProc(process.pid)?.startTime ?? -1 };
+}
+
+function sameHolder(a: ProcIdentity | undefined, b: ProcIdentity): boolean {
+  return a !== undefined && a.pid === b.pid && a.startTime === b.startTime;
+}
+
+/** True when the block's gateway or browser-control port is listened on right now. */
+function blockBusy(base: number): boolean {
+  return listeningPorts([base, base + 2]).length > 0;
+}
+
+/**
+ * The host-wide registry of port blocks: one JSON file in a per-user directory, read and
+ * written only under a cross-process lock, so hosts in one process, in several processes
+ * or parallel test workers, with different roots, never get overlapping blocks. A lease
+ * belongs to its root and gateway name and survives the host (the same root gets the
+ * same block back); it is reclaimed when its root no longer exists, and a lease whose
+ * holder died is given up when no other free block is left.
+ */
+export class LeaseRegistry {
+  readonly dir: string;
+  readonly #file: string;
+  readonly #lock: string;
+
+  constructor(dir = defaultLeaseDir()) {
+    this.dir = dir;
+    this.#file = join(dir, "leases.json");
+    this.#lock = join(dir, "leases.lock");
+  }
+
+  /**
+   * Lease a block for (root, name): the requested base, else the gateway's existing
+   * lease while it is usable, else the lowest free aligned block in `range`. Throws
+   * `CLAWHOST_PORT_OVERLAP` (requested block overlaps another lease, naming it),
+   * `CLAWHOST_LEASE_HELD` (another live host manages this root and name) or
+   * `CLAWHOST_PORTS_EXHAUSTED`.
+   */
+  acquire(req: { root: string; name: string; requestedBase?: number | undefined; range: { from: number; to: number } }): LeaseGrant {
+    return this.#mutate((leases) => {
+      const me = self();
+      const mine = leases.find((l) => l.root === req.root && l.name === req.name);
+      if (mine?.holder && !sameHolder(mine.holder, me) && isAlive(mine.holder)) {
+        throw new ClawhostError(
+          "CLAWHOST_LEASE_HELD",
+          `gateway ${JSON.stringify(req.name)} of root ${req.root} is managed by live process ${mine.holder.pid}.`,
+          { gateway: req.name, value: mine.holder.pid, fix: "use one host per root, or stop the other host first." },
+        );
+      }
+      const others = leases.filter((l) => l !== mine);
+      const clash = (base: number): Lease | undefined => others.find((l) => rangesOverlap(blockOf(l.base), blockOf(base)));
+      let base: number;
+      let moved: LeaseGrant["moved"];
+      if (req.requestedBase !== undefined) {
+        const other = clash(req.requestedBase);
+        if (other) {
+          const b = blockOf(other.base);
+          throw new ClawhostError(
+            "CLAWHOST_PORT_OVERLAP",
+            `port block ${req.requestedBase}..${req.requestedBase + PORT_BLOCK_SPAN - 1} overlaps gateway ${JSON.stringify(other.name)}'s block ${b.start}..${b.end} (root ${other.root}).`,
+            { gateway: req.name, value: req.requestedBase, fix: "base ports must be at least 120 apart; omit `port` to get a free block." },
+          );
+        }
+        base = req.requestedBase;
+      } else if (mine && !blockBusy(mine.base)) {
+        base = mine.base;
+      } else {
+        base = this.#pickFree(req, leases, others);
+        if (mine) moved = { from: mine.base, reason: `port ${mine.base} or ${mine.base + 2} is held by another process` };
+      }
+      const lease: Lease = { root: req.root, name: req.name, base, holder: me, updatedAt: new Date().toISOString() };
+      const next = leases.filter((l) => l !== mine);
+      next.push(lease);
+      return { result: { base, moved }, leases: next.filter((l) => !l.reclaimed) };
+    });
+  }
+
+  /** Drop the lease of (root, name): the block is free for anyone. */
+  release(root: string, name: string): void {
+    this.#mutate((leases) => ({ result: undefined, leases: leases.filter((l) => !(l.root === root && l.name === name)) }));
+  }
+
+  /** Keep the leases of `root` (its blocks stay reserved for it) but mark them unheld. */
+  detach(root: string, names: readonly string[]): void {
+    const me = self();
+    this.#mutate((leases) => ({
+      result: undefined,
+      leases: leases.map((l) => (l.root === root && names.includes(l.name) && sameHolder(l.holder, me) ? { ...l, holder: undefined } : l)),
+    }));
+  }
+
+  /** Every lease, after reclaiming those whose root is gone. */
+  list(): Lease[] {
+    return this.#mutate((leases) => ({ result: leases.map((l) => ({ ...l })), leases }));
+  }
+
+  #pickFree(req: { name: string; range: { from: number; to: number } }, all: Array<Lease & { reclaimed?: boolean }>, others: Lease[]): number {
+    const { from, to } = req.range;
+    for (const pass of ["free", "dormant"] as const) {
+      for (let base = from; base + PORT_BLOCK_SPAN - 1 <= to; base += PORT_BLOCK_STRIDE) {
+        const block = blockOf(base);
+        if (OPENCLAW_DEFAULT_BLOCKS.some((d) => rangesOverlap(d, block))) continue;
+        const overlapping = others.filter((l) => rangesOverlap(blockOf(l.base), block));
+        // Second pass: a block kept for a host that died may be given up, never a live one's.
+        if (pass === "free" ? overlapping.length > 0 : overlapping.some((l) => l.holder && isAlive(l.holder))) continue;
+        if (blockBusy(base)) continue;
+        for (const l of overlapping) (all.find((x) => x === l) as Lease & { reclaimed?: boolean }).reclaimed = true;
+        return base;
+      }
+    }
+    throw new ClawhostError("CLAWHOST_PORTS_EXHAUSTED", `no free block of ${PORT_BLOCK_SPAN} ports left in ${from}..${to}.`, {
+      gateway: req.name,
+      value: { from, to },
+      fix: "widen the host's `ports` range or remove gateways (their leases are released by host.remove()).",
+    });
+  }
+
+  #mutate<T>(fn: (leases: Array<Lease & { reclaimed?: boolean }>) => { result: T; leases: Array<Lease & { reclaimed?: boolean }> }): T {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    if ((statSync(this.dir).mode & 0o777) !== 0o700) chmodSync(this.dir, 0o700);
+    return withLockSync(this.#lock, () => {
+      const current = this.#read().filter((l) => existsSync(l.root));
+      const { result, leases } = fn(current);
+      const clean = leases.map(({ reclaimed: _r, ...l }) => l);
+      const tmp = `${this.#file}.${process.pid}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify(clean, null, 1)}\n`, { mode: 0o600 });
+      renameSync(tmp, this.#file);
+      return result;
+    });
+  }
+
+  #read(): Lease[] {
+    try {
+      const parsed = JSON.parse(readFileSync(this.#file, "utf8")) as unknown;
+      return Array.isArray(parsed) ? (parsed as Lease[]) : [];
+    } catch {
+      return [];
+    }
+  }
+}
