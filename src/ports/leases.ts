@@ -90,6 +90,7 @@ export class LeaseRegistry {
       const clash = (base: number): Lease | undefined => others.find((l) => rangesOverlap(blockOf(l.base), blockOf(base)));
       let base: number;
       let moved: LeaseGrant["moved"];
+      let reclaimed: Lease[] = [];
       if (req.requestedBase !== undefined) {
         const other = clash(req.requestedBase);
         if (other) {
@@ -104,13 +105,15 @@ export class LeaseRegistry {
       } else if (mine && !blockBusy(mine.base)) {
         base = mine.base;
       } else {
-        base = this.#pickFree(req, leases, others);
+        const picked = this.#pickFree(req, others);
+        base = picked.base;
+        reclaimed = picked.reclaimed;
         if (mine) moved = { from: mine.base, reason: `port ${mine.base} or ${mine.base + 2} is held by another process` };
       }
       const lease: Lease = { root: req.root, name: req.name, base, holder: me, updatedAt: new Date().toISOString() };
-      const next = leases.filter((l) => l !== mine);
+      const next = leases.filter((l) => l !== mine && !reclaimed.includes(l));
       next.push(lease);
-      return { result: { base, moved }, leases: next.filter((l) => !l.reclaimed) };
+      return { result: { base, moved }, leases: next };
     });
   }
 
@@ -133,7 +136,8 @@ export class LeaseRegistry {
     return this.#mutate((leases) => ({ result: leases.map((l) => ({ ...l })), leases }));
   }
 
-  #pickFree(req: { name: string; range: { from: number; to: number } }, all: Array<Lease & { reclaimed?: boolean }>, others: Lease[]): number {
+  /** The lowest usable aligned base, and the dormant leases it takes over (if any). */
+  #pickFree(req: { name: string; range: { from: number; to: number } }, others: Lease[]): { base: number; reclaimed: Lease[] } {
     const { from, to } = req.range;
     for (const pass of ["free", "dormant"] as const) {
       for (let base = from; base + PORT_BLOCK_SPAN - 1 <= to; base += PORT_BLOCK_STRIDE) {
@@ -143,8 +147,7 @@ export class LeaseRegistry {
         // Second pass: a block kept for a host that died may be given up, never a live one's.
         if (pass === "free" ? overlapping.length > 0 : overlapping.some((l) => l.holder && isAlive(l.holder))) continue;
         if (blockBusy(base)) continue;
-        for (const l of overlapping) (all.find((x) => x === l) as Lease & { reclaimed?: boolean }).reclaimed = true;
-        return base;
+        return { base, reclaimed: overlapping };
       }
     }
     throw new ClawhostError("CLAWHOST_PORTS_EXHAUSTED", `no free block of ${PORT_BLOCK_SPAN} ports left in ${from}..${to}.`, {
@@ -154,16 +157,18 @@ export class LeaseRegistry {
     });
   }
 
-  #mutate<T>(fn: (leases: Array<Lease & { reclaimed?: boolean }>) => { result: T; leases: Array<Lease & { reclaimed?: boolean }> }): T {
+  #mutate<T>(fn: (leases: Lease[]) => { result: T; leases: Lease[] }): T {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     if ((statSync(this.dir).mode & 0o777) !== 0o700) chmodSync(this.dir, 0o700);
     return withLockSync(this.#lock, () => {
-      const current = this.#read().filter((l) => existsSync(l.root));
-      const { result, leases } = fn(current);
-      const clean = leases.map(({ reclaimed: _r, ...l }) => l);
-      const tmp = `${this.#file}.${process.pid}.tmp`;
-      writeFileSync(tmp, `${JSON.stringify(clean, null, 1)}\n`, { mode: 0o600 });
-      renameSync(tmp, this.#file);
+      const stored = this.#read();
+      const { result, leases } = fn(stored.filter((l) => existsSync(l.root)));
+      const text = `${JSON.stringify(leases, null, 1)}\n`;
+      if (text !== `${JSON.stringify(stored, null, 1)}\n`) {
+        const tmp = `${this.#file}.${process.pid}.tmp`;
+        writeFileSync(tmp, text, { mode: 0o600 });
+        renameSync(tmp, this.#file);
+      }
       return result;
     });
   }
