@@ -17,7 +17,7 @@ import type {
   GatewayWarning,
   OperationOptions,
 } from "../gateway/gateway.js";
-import { blockOf, defaultPortRange, rangesOverlap } from "../ports/allocator.js";
+import { defaultPortRange } from "../ports/allocator.js";
 import { LeaseRegistry } from "../ports/leases.js";
 import { resolveRuntime } from "../process/runtime.js";
 import type { ResolvedRuntime } from "../process/runtime.js";
@@ -125,18 +125,6 @@ export class GatewayHost extends EventEmitter<HostEvents> {
       });
     }
     const others = [...this.#gateways.values()];
-    if (s.port !== undefined) {
-      const block = blockOf(s.port);
-      const clash = others.find((g) => rangesOverlap(g.context.ports.block, block));
-      if (clash) {
-        const b = clash.context.ports.block;
-        throw new ClawhostError(
-          "CLAWHOST_PORT_OVERLAP",
-          `port block ${block.start}..${block.end} overlaps gateway ${JSON.stringify(clash.name)}'s block ${b.start}..${b.end}.`,
-          { gateway: s.name, value: s.port, fix: `base ports must be at least 120 apart; omit \`port\` to get a free block.` },
-        );
-      }
-    }
     const contextFor = (basePort: number): InstanceContext =>
       new InstanceContext({ root: this.#opts.root, spec: s, basePort, parentEnv: process.env, compileCacheDir: this.#compileCacheDir });
     const draft = contextFor(s.port ?? this.#range.from);
