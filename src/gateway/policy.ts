@@ -1,0 +1,118 @@
+/**
+ * When a gateway ends without being asked to:
+ * - `never`: stay down (`failed`);
+ * - `on-failure` (default): restart after a crash, a signal from outside or a hang, not
+ *   after a clean exit 0;
+ * - `always`: restart after a clean exit too.
+ *
+ * Config errors, a state dir held by another process and a port taken by another process
+ * are never restarted: a new process would meet the same wall (see docs/lifecycle.md).
+ */
+export type RestartMode = "never" | "on-failure" | "always";
+
+/**
+ * Restart policy of a gateway, all fields defaulted.
+ *
+ * The defaults, and why:
+ * - `initialDelayMs: 1000`: most crashes are one-off; 1 s regains service 4 s sooner
+ *   than OpenClaw's systemd unit (`RestartSec=5`) while a boot takes 6-18 s anyway.
+ * - `factor: 2`, `maxDelayMs: 30000`: a gateway that keeps dying backs off to a
+ *   retry every 30 s instead of burning a core on 2-core hosts.
+ * - `jitter: 0.2`: gateways killed together (OOM killer) do not boot together.
+ * - `resetAfterMs: 60000`: a gateway that stayed up a minute after its ready is healthy
+ *   again; the next crash starts the sequence at `initialDelayMs`.
+ * - `maxFailures: 5` within `windowMs: 300000`: the fifth unexpected end within five
+ *   minutes puts the gateway in `failed` (systemd's unit allows 10 per 300 s, with
+ *   fixed 5 s waits; five with backoff cover about 31 s of retries).
+ */
+export interface RestartPolicy {
+  mode: RestartMode;
+  initialDelayMs: number;
+  factor: number;
+  maxDelayMs: number;
+  /** Fraction of the delay added or removed at random: 0.2 gives delay x [0.8, 1.2]. */
+  jitter: number;
+  resetAfterMs: number;
+  maxFailures: number;
+  windowMs: number;
+}
+
+/** The documented defaults of {@link RestartPolicy}. */
+export const DEFAULT_RESTART_POLICY: Readonly<RestartPolicy> = Object.freeze({
+  mode: "on-failure",
+  initialDelayMs: 1_000,
+  factor: 2,
+  maxDelayMs: 30_000,
+  jitter: 0.2,
+  resetAfterMs: 60_000,
+  maxFailures: 5,
+  windowMs: 300_000,
+});
+
+/** What the supervisor does after one unexpected end. */
+export type RestartDecision =
+  | { restart: true; delayMs: number; attempt: number; failuresInWindow: number }
+  | { restart: false; why: "policy" | "budget"; failuresInWindow: number };
+
+/** A source of time; tests pass fake timers' `Date.now`. */
+export interface Clock {
+  now(): number;
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+
+/**
+ * The restart policy's memory: consecutive failures (for the backoff) and failures in
+ * the budget window. Pure apart from the clock and the random source, both injectable.
+ *
+ * @example
+ * ```ts
+ * const tracker = new RestartTracker({ ...DEFAULT_RESTART_POLICY, jitter: 0 });
+ * tracker.onEnd({ clean: false, uptimeMs: 500 }); // { restart: true, delayMs: 1000, attempt: 1, ... }
+ * ```
+ */
+export class RestartTracker {
+  readonly policy: Readonly<RestartPolicy>;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  #consecutive = 0;
+  #failures: number[] = [];
+
+  constructor(policy: Readonly<RestartPolicy>, clock: Clock = systemClock, random: () => number = Math.random) {
+    this.policy = policy;
+    this.#clock = clock;
+    this.#random = random;
+  }
+
+  /**
+   * Decide after an unexpected end. `uptimeMs` is how long the gateway had been ready
+   * (undefined when it never got ready); `clean` is an exit 0 nobody asked for.
+   */
+  onEnd(end: { clean: boolean; uptimeMs: number | undefined }): RestartDecision {
+    const p = this.policy;
+    const now = this.#clock.now();
+    if (end.uptimeMs !== undefined && end.uptimeMs >= p.resetAfterMs) this.#consecutive = 0;
+    if (p.mode === "never" || (p.mode === "on-failure" && end.clean)) {
+      return { restart: false, why: "policy", failuresInWindow: this.#prune(now).length };
+    }
+    this.#failures.push(now);
+    const inWindow = this.#prune(now).length;
+    if (inWindow >= p.maxFailures) return { restart: false, why: "budget", failuresInWindow: inWindow };
+    const base = Math.min(p.maxDelayMs, p.initialDelayMs * p.factor ** this.#consecutive);
+    const spread = base * p.jitter * (2 * this.#random() - 1);
+    const delayMs = Math.max(0, Math.min(p.maxDelayMs, Math.round(base + spread)));
+    this.#consecutive += 1;
+    return { restart: true, delayMs, attempt: this.#consecutive, failuresInWindow: inWindow };
+  }
+
+  /** Forget every failure (an explicit start or stop by the user). */
+  reset(): void {
+    this.#consecutive = 0;
+    this.#failures = [];
+  }
+
+  #prune(now: number): number[] {
+    this.#failures = this.#failures.filter((t) => now - t < this.policy.windowMs);
+    return this.#failures;
+  }
+}
