@@ -33,7 +33,9 @@ export type ClawhostErrorCode =
   | "CLAWHOST_HOST_DISPOSED"
   | "CLAWHOST_UNKNOWN_GATEWAY"
   | "CLAWHOST_LOCK_TIMEOUT"
-  | "CLAWHOST_LEASE_HELD";
+  | "CLAWHOST_LEASE_HELD"
+  | "CLAWHOST_STATE_DIR_IN_USE"
+  | "CLAWHOST_CRASH_LOOP";
 
 /** Fields every {@link ClawhostError} may carry besides its code and message. */
 export interface ClawhostErrorInit {

@@ -10,9 +10,17 @@ export type {
   GatewayState,
   GatewayStateChange,
   GatewayWarning,
+  GatewayUnhealthyInfo,
+  GatewayBackoffInfo,
   ExitReason,
   OperationOptions,
+  RestartOptions,
+  SupervisionOptions,
 } from "./gateway/gateway.js";
+export { DEFAULT_LIVENESS, DEFAULT_RESTART_POLICY, RestartTracker } from "./gateway/policy.js";
+export type { Clock, LivenessOptions, RestartDecision, RestartMode, RestartPolicy } from "./gateway/policy.js";
+export { classifyExit, EXIT_CONFIG } from "./process/exit.js";
+export type { ExitFacts } from "./process/exit.js";
 export { InstanceContext, portBlockFor } from "./context/context.js";
 export type { InstanceContextInit, PortBlock, PortRange } from "./context/context.js";
 export {

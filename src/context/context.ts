@@ -77,6 +77,10 @@ export class InstanceContext {
   readonly workspace: string;
   /** The gateway's own rolling log (`logging.file`), instead of the shared `/tmp/openclaw`. */
   readonly logFile: string;
+  /** stdout and stderr of a gateway started with `outlive` (no pipe to the host to break). */
+  readonly outputFile: string;
+  /** Record of the running process (`{pid, startTime, bootId, ...}`), for adoption and cleanup. */
+  readonly runFile: string;
   /** Private `HOME` (shell history, `~/.cache`, dotfiles). */
   readonly homeDir: string;
   /** Private `TMPDIR` (terminal upload lock, Chromium dirs). */
@@ -110,6 +114,8 @@ export class InstanceContext {
     this.workspace =
       spec.paths.workspace ?? (typeof configWorkspace === "string" ? configWorkspace : join(this.dir, "workspace"));
     this.logFile = join(this.dir, "logs", "openclaw.log");
+    this.outputFile = join(this.dir, "logs", "gateway.out");
+    this.runFile = join(this.dir, "gateway.run.json");
     this.homeDir = join(this.dir, "home");
     this.tmpDir = join(this.dir, "tmp");
     this.cacheDir = join(this.dir, "cache");
@@ -164,6 +170,8 @@ export class InstanceContext {
       stateDir: this.stateDir,
       workspace: this.workspace,
       logFile: this.logFile,
+      outputFile: this.outputFile,
+      runFile: this.runFile,
       homeDir: this.homeDir,
       tmpDir: this.tmpDir,
       cacheDir: this.cacheDir,

@@ -1,6 +1,8 @@
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { ClawhostError } from "../errors.js";
+import { livenessSchema, restartPolicySchema } from "../gateway/policy.js";
+import type { LivenessOptions, RestartPolicy } from "../gateway/policy.js";
 
 /** OpenClaw's own profile-name rule, which clawhost applies to gateway names. */
 export const GATEWAY_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
@@ -68,6 +70,10 @@ export const hostOptionsSchema = z
     readyTimeoutMs: msField(120_000),
     stopTimeoutMs: msField(15_000),
     startConcurrency: z.number().int().min(1).max(64).default(2),
+    restart: restartPolicySchema.default({}),
+    liveness: livenessSchema.default({}),
+    outlive: z.boolean().default(false),
+    doctor: z.boolean().default(true),
   })
   .strict();
 
@@ -101,6 +107,19 @@ export interface HostOptions {
   stopTimeoutMs?: number;
   /** How many gateways `startAll()` starts at once (default 2; start is CPU-bound). */
   startConcurrency?: number;
+  /** Default restart policy of every gateway (see {@link RestartPolicy} for the defaults and why). */
+  restart?: Partial<RestartPolicy>;
+  /** Default liveness probing (`false`: off; see {@link LivenessOptions}). */
+  liveness?: Partial<LivenessOptions> | false;
+  /**
+   * Default for every gateway: let it outlive this host process (own session, output to
+   * a file, no watchdog); `host[Symbol.asyncDispose]()` then leaves ready gateways running
+   * and a later host on the same root adopts them without a restart (default false:
+   * gateways die with the host, even when it is SIGKILLed).
+   */
+  outlive?: boolean;
+  /** On exit 78, run `openclaw doctor --fix --yes --non-interactive` once and retry once (default true). */
+  doctor?: boolean;
 }
 
 /** Host options after parsing, with defaults applied. */
@@ -163,6 +182,9 @@ export const gatewaySpecSchema = z
       })
       .strict()
       .default({}),
+    restart: restartPolicySchema.optional(),
+    liveness: livenessSchema.optional(),
+    outlive: z.boolean().optional(),
   })
   .strict();
 
@@ -185,6 +207,12 @@ export interface GatewaySpec {
   config?: Record<string, unknown>;
   /** Override where the config file, state dir or workspace live (default: under `<root>/<name>/`). */
   paths?: { configPath?: string; stateDir?: string; workspace?: string };
+  /** Restart policy of this gateway, over the host's default. */
+  restart?: Partial<RestartPolicy>;
+  /** Liveness probing of this gateway, over the host's default (`false`: off). */
+  liveness?: Partial<LivenessOptions> | false;
+  /** Let this gateway outlive the host (see `HostOptions.outlive`). */
+  outlive?: boolean;
 }
 
 /** Gateway spec after parsing, with defaults applied. */

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * When a gateway ends without being asked to:
  * - `never`: stay down (`failed`);
@@ -116,3 +118,49 @@ export class RestartTracker {
     return this.#failures;
   }
 }
+
+/**
+ * Liveness probing of a ready gateway: `GET /healthz` on its port every `intervalMs`,
+ * each given `timeoutMs`; `failures` misses in a row make it `unhealthy` (a SIGSTOPped
+ * process or a blocked event loop answers nothing), and it is restarted per policy.
+ * Defaults 5000 / 5000 / 3: a hang is caught within ~25 s, while a gateway busy for a
+ * few seconds on a loaded 2-core host is left alone.
+ */
+export interface LivenessOptions {
+  intervalMs: number;
+  timeoutMs: number;
+  failures: number;
+}
+
+/** The documented defaults of {@link LivenessOptions}. */
+export const DEFAULT_LIVENESS: Readonly<LivenessOptions> = Object.freeze({ intervalMs: 5_000, timeoutMs: 5_000, failures: 3 });
+
+const ms = z.number().int().min(0).max(3_600_000);
+
+/** zod schema of a partial {@link RestartPolicy} (host default or per gateway). */
+export const restartPolicySchema = z
+  .object({
+    mode: z.enum(["never", "on-failure", "always"]),
+    initialDelayMs: ms,
+    factor: z.number().min(1).max(10),
+    maxDelayMs: ms,
+    jitter: z.number().min(0).max(1),
+    resetAfterMs: ms,
+    maxFailures: z.number().int().min(1).max(1_000),
+    windowMs: ms.min(1),
+  })
+  .partial()
+  .strict();
+
+/** zod schema of partial {@link LivenessOptions}, or `false` to turn probing off. */
+export const livenessSchema = z.union([
+  z.literal(false),
+  z
+    .object({
+      intervalMs: ms.min(100),
+      timeoutMs: ms.min(100),
+      failures: z.number().int().min(1).max(100),
+    })
+    .partial()
+    .strict(),
+]);

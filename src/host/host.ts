@@ -8,7 +8,10 @@ import { normalizeGatewaySpec, normalizeHostOptions } from "../context/schema.js
 import type { GatewaySpec, HostOptions, NormalizedHostOptions } from "../context/schema.js";
 import { ClawhostError } from "../errors.js";
 import { Gateway } from "../gateway/gateway.js";
+import { DEFAULT_LIVENESS, DEFAULT_RESTART_POLICY } from "../gateway/policy.js";
 import type {
+  GatewayBackoffInfo,
+  GatewayUnhealthyInfo,
   GatewayExitInfo,
   GatewayLogLine,
   GatewayReadyInfo,
@@ -31,6 +34,8 @@ export interface HostEvents {
   "gateway:exit": [gateway: Gateway, info: GatewayExitInfo];
   "gateway:log": [gateway: Gateway, line: GatewayLogLine];
   "gateway:warning": [gateway: Gateway, warning: GatewayWarning];
+  "gateway:unhealthy": [gateway: Gateway, info: GatewayUnhealthyInfo];
+  "gateway:backoff": [gateway: Gateway, info: GatewayBackoffInfo];
   /** A gateway's leased block could not be kept (its old ports are held by another process). */
   "gateway:lease-moved": [gateway: Gateway, move: { from: number; to: number; reason: string }];
 }
@@ -151,16 +156,30 @@ export class GatewayHost extends EventEmitter<HostEvents> {
       throw err;
     }
     const ctx = contextFor(grant.base);
+    const o = this.#opts;
+    const liveness = s.liveness === false || (s.liveness === undefined && o.liveness === false) ? false : {
+      ...DEFAULT_LIVENESS,
+      ...(o.liveness === false ? {} : o.liveness),
+      ...(s.liveness === undefined ? {} : s.liveness),
+    };
     const gateway = new Gateway(ctx, {
       runtime: () => this.#runtime,
-      readyTimeoutMs: this.#opts.readyTimeoutMs,
-      stopTimeoutMs: this.#opts.stopTimeoutMs,
+      readyTimeoutMs: o.readyTimeoutMs,
+      stopTimeoutMs: o.stopTimeoutMs,
+      supervision: {
+        restart: { ...DEFAULT_RESTART_POLICY, ...o.restart, ...s.restart },
+        liveness,
+        outlive: s.outlive ?? o.outlive,
+        doctor: o.doctor,
+      },
     });
     gateway.on("state", (c) => this.emit("gateway:state", gateway, c));
     gateway.on("ready", (i) => this.emit("gateway:ready", gateway, i));
     gateway.on("exit", (i) => this.emit("gateway:exit", gateway, i));
     gateway.on("log", (l) => this.emit("gateway:log", gateway, l));
     gateway.on("warning", (w) => this.emit("gateway:warning", gateway, w));
+    gateway.on("unhealthy", (u) => this.emit("gateway:unhealthy", gateway, u));
+    gateway.on("backoff", (b) => this.emit("gateway:backoff", gateway, b));
     this.#gateways.set(s.name, gateway);
     this.emit("gateway:added", gateway);
     if (grant.moved) this.emit("gateway:lease-moved", gateway, { from: grant.moved.from, to: grant.base, reason: grant.moved.reason });
@@ -284,11 +303,16 @@ export class GatewayHost extends EventEmitter<HostEvents> {
     };
   }
 
-  /** Stops every gateway; the host refuses further use. */
+  /**
+   * Stops every gateway (a ready gateway with `outlive` is left running for the next
+   * host on this root to adopt); the host refuses further use.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.#disposed) return;
     try {
-      await this.stopAll();
+      const results = await Promise.allSettled(this.list().map((g) => (g.release() ? undefined : g.stop())));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
     } finally {
       this.#disposed = true;
       for (const g of this.list()) g.markDisposed();

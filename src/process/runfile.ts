@@ -1,0 +1,41 @@
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+
+/**
+ * What clawhost records about a running gateway (`<root>/<name>/gateway.run.json`): enough
+ * for a later host to recognise it (pid + start time + bootId), adopt it when it was
+ * started to outlive its host, or end it when it is an orphan.
+ */
+export interface RunRecord {
+  pid: number;
+  startTime: number;
+  bootId: string;
+  port: number;
+  outlive: boolean;
+  /** Pid of the host process that started it. */
+  hostPid: number;
+  startedAt: string;
+}
+
+/** Read the run record, or `undefined` when there is none (or it is unreadable). */
+export function readRunRecord(path: string): RunRecord | undefined {
+  try {
+    const r = JSON.parse(readFileSync(path, "utf8")) as Partial<RunRecord>;
+    if (typeof r.pid !== "number" || typeof r.startTime !== "number" || typeof r.bootId !== "string") return undefined;
+    return r as RunRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Write the run record atomically (temp file + rename), mode 0600. */
+export function writeRunRecord(path: string, record: RunRecord): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+/** Remove the run record. */
+export function removeRunRecord(path: string): void {
+  rmSync(path, { force: true });
+}
