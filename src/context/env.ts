@@ -42,6 +42,9 @@ export function scrubEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   for (const [k, v] of Object.entries(env)) {
     if (v !== undefined && !isScrubbedEnvKey(k)) out[k] = v;
   }
+  // OpenClaw skips its state-dir lock under NODE_ENV=test (a host run by a test runner
+  // would start unguarded gateways); other values are the app's business and pass.
+  if (out.NODE_ENV === "test") delete out.NODE_ENV;
   return out;
 }
 

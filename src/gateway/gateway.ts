@@ -262,9 +262,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return this.#state;
   }
 
-  /** Pid of the gateway process while one runs. */
+  /** Pid of the gateway process while one runs (undefined once it exited). */
   get pid(): number | undefined {
-    return this.#proc?.pid;
+    const proc = this.#proc;
+    return proc && !this.#exits.has(proc) ? proc.pid : undefined;
   }
 
   /** `bootId` of the current boot (from hello-ok), while ready. */

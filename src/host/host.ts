@@ -23,6 +23,8 @@ import type {
 import { defaultPortRange } from "../ports/allocator.js";
 import { LeaseRegistry } from "../ports/leases.js";
 import { resolveRuntime } from "../process/runtime.js";
+import { isAlive } from "../process/proc.js";
+import { readRunRecord } from "../process/runfile.js";
 import type { ResolvedRuntime } from "../process/runtime.js";
 
 /** Typed events of a {@link GatewayHost}: every gateway's events, fanned in. */
@@ -45,6 +47,12 @@ export interface HostSnapshot {
   root: string;
   openclaw: { version: string; entry: string; node: string; nodeVersion: string };
   gateways: GatewaySnapshot[];
+}
+
+/** The gateway an earlier host left running for this root and name (to be adopted or ended), if alive. */
+function survivingGatewayPids(runFile: string): number[] {
+  const rec = readRunRecord(runFile);
+  return rec && isAlive({ pid: rec.pid, startTime: rec.startTime }) ? [rec.pid] : [];
 }
 
 function contains(parent: string, child: string): boolean {
@@ -150,7 +158,13 @@ export class GatewayHost extends EventEmitter<HostEvents> {
     if (createdRoot) mkdirSync(this.#opts.root, { recursive: true, mode: 0o700 });
     let grant: ReturnType<LeaseRegistry["acquire"]>;
     try {
-      grant = this.#leases.acquire({ root: this.#opts.root, name: s.name, requestedBase: s.port, range: this.#range });
+      grant = this.#leases.acquire({
+        root: this.#opts.root,
+        name: s.name,
+        requestedBase: s.port,
+        range: this.#range,
+        ownPids: survivingGatewayPids(draft.runFile),
+      });
     } catch (err) {
       if (createdRoot) rmSync(this.#opts.root, { recursive: true, force: true });
       throw err;

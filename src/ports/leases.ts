@@ -7,7 +7,7 @@ import { ClawhostError } from "../errors.js";
 import { isAlive, readProc } from "../process/proc.js";
 import type { ProcIdentity } from "../process/proc.js";
 import { blockOf, rangesOverlap } from "./allocator.js";
-import { listeningPorts } from "./holders.js";
+import { findPortHolders, listeningPorts } from "./holders.js";
 import { withLockSync } from "./lock.js";
 
 /** One gateway's claim on a port block, host-wide. */
@@ -44,9 +44,14 @@ function sameHolder(a: ProcIdentity | undefined, b: ProcIdentity): boolean {
   return a !== undefined && a.pid === b.pid && a.startTime === b.startTime;
 }
 
-/** True when the block's gateway or browser-control port is listened on right now. */
-function blockBusy(base: number): boolean {
-  return listeningPorts([base, base + 2]).length > 0;
+/**
+ * True when the block's gateway or browser-control port is listened on right now by a
+ * process other than `ownPids` (the gateway itself, left running to be adopted).
+ */
+function blockBusy(base: number, ownPids: readonly number[] = []): boolean {
+  const busy = listeningPorts([base, base + 2]);
+  if (busy.length === 0 || ownPids.length === 0) return busy.length > 0;
+  return findPortHolders(busy).some((h) => h.pid === undefined || !ownPids.includes(h.pid));
 }
 
 /**
@@ -75,7 +80,14 @@ export class LeaseRegistry {
    * `CLAWHOST_LEASE_HELD` (another live host manages this root and name) or
    * `CLAWHOST_PORTS_EXHAUSTED`.
    */
-  acquire(req: { root: string; name: string; requestedBase?: number | undefined; range: { from: number; to: number } }): LeaseGrant {
+  acquire(req: {
+    root: string;
+    name: string;
+    requestedBase?: number | undefined;
+    range: { from: number; to: number };
+    /** Pids of this gateway's own surviving process (to be adopted): their ports do not make the block unusable. */
+    ownPids?: readonly number[];
+  }): LeaseGrant {
     return this.#mutate((leases) => {
       const me = self();
       const mine = leases.find((l) => l.root === req.root && l.name === req.name);
@@ -102,7 +114,7 @@ export class LeaseRegistry {
           );
         }
         base = req.requestedBase;
-      } else if (mine && !blockBusy(mine.base)) {
+      } else if (mine && !blockBusy(mine.base, req.ownPids)) {
         base = mine.base;
       } else {
         const picked = this.#pickFree(req, others);

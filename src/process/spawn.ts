@@ -95,6 +95,11 @@ export function spawnGateway(
     }
   }
   const tree = new ProcessTree(pid);
+  // Learn children while the root lives: after a crash they are re-parented to init
+  // (the spawn broker and terminals have their own sessions) and only this list finds them.
+  const refresher = setInterval(() => tree.refresh(), TREE_REFRESH_MS);
+  refresher.unref();
+  void exited.then(() => clearInterval(refresher));
   if (!outlive) {
     liveTrees.add(tree);
     if (tree.root.startTime > 0) watchdogTrack(tree.root);
@@ -112,9 +117,11 @@ export function spawnGateway(
  */
 export function adoptGateway(root: ProcIdentity, ctx: InstanceContext, onLine: LineSink): SpawnedGateway {
   const tree = new ProcessTree(root.pid);
+  tree.refresh();
   let timer: NodeJS.Timeout | undefined;
   const exited = new Promise<ExitInfo>((resolve) => {
     timer = setInterval(() => {
+      tree.refresh();
       if (isAlive(root)) return;
       clearInterval(timer);
       resolve({ pid: root.pid, code: null, signal: null });
@@ -141,6 +148,7 @@ export function adoptGateway(root: ProcIdentity, ctx: InstanceContext, onLine: L
 }
 
 const ADOPTED_POLL_MS = 250;
+const TREE_REFRESH_MS = 500;
 const TAIL_POLL_MS = 200;
 
 /** Follow a file from `offset`, line by line, until the returned function is called. */

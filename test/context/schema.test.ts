@@ -79,6 +79,7 @@ describe("InstanceContext", () => {
       NODE_COMPILE_CACHE: "/x",
       npm_lifecycle_event: "test",
       VITEST: "true",
+      NODE_ENV: "test",
     },
     compileCacheDir: "/tmp/node-compile-cache",
   });
@@ -116,7 +117,7 @@ describe("InstanceContext", () => {
       OPENCLAW_EXEC_SHELL_SNAPSHOT: "0",
       OPENCLAW_EAGER_BROWSER_CONTROL_SERVER: "1",
     });
-    for (const k of ["OPENCLAW_PROFILE", "OPENCLAW_GATEWAY_TOKEN", "INVOCATION_ID", "JOURNAL_STREAM", "SYSTEMD_EXEC_PID", "NODE_COMPILE_CACHE", "npm_lifecycle_event", "VITEST"]) {
+    for (const k of ["OPENCLAW_PROFILE", "OPENCLAW_GATEWAY_TOKEN", "INVOCATION_ID", "JOURNAL_STREAM", "SYSTEMD_EXEC_PID", "NODE_COMPILE_CACHE", "npm_lifecycle_event", "VITEST", "NODE_ENV"]) {
       expect(ctx.env).not.toHaveProperty(k);
     }
   });

@@ -16,6 +16,8 @@ export interface ContractTarget {
   hostOptions: (root: string, ports: { from: number; to: number }) => HostOptions;
   /** First port of a 1000-port range this suite may use. */
   portBase: number;
+  /** Env of the gateway that must miss its start deadline (a target that is not slow by itself makes it slow). */
+  slowEnv?: Record<string, string>;
 }
 
 /** Union of a gateway's process tree, sampled while it runs. */
@@ -50,7 +52,7 @@ async function listen(port: number, host: string): Promise<Server> {
 
 /**
  * The behaviour every gateway clawhost runs must show. Run against the real OpenClaw
- * gateway (test/gateway/real.test.ts).
+ * gateway (test/gateway/real.test.ts) and the fault-injection fake (test/gateway/fake.test.ts).
  */
 export function describeGatewayContract(target: ContractTarget): void {
   describe(`${target.label}: main and rescue on one host`, () => {
@@ -188,7 +190,7 @@ export function describeGatewayContract(target: ContractTarget): void {
     });
 
     it("a start that misses its deadline ends its whole tree and throws CLAWHOST_READINESS_TIMEOUT", async () => {
-      const gw = host.add({ name: "slow" });
+      const gw = host.add({ name: "slow", ...(target.slowEnv ? { env: target.slowEnv } : {}) });
       const watch = watchTree(gw);
       const err = await gw.start({ timeoutMs: 2_500 }).catch((e: unknown) => e);
       watch.stop();

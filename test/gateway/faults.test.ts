@@ -1,0 +1,208 @@
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { ClawhostError, GatewayHost } from "clawhost";
+import type { Gateway, GatewayBackoffInfo, GatewayExitInfo, GatewaySpec, RestartPolicy } from "clawhost";
+import { makeTmp, stillAlive, treeOf } from "../helpers.js";
+import type { ProcIdentity } from "../../src/process/proc.js";
+
+// Policy branches end to end, driven by the fault-injection gateway (fast, deterministic faults).
+const bin = fileURLToPath(new URL("../fixtures/fake-openclaw/openclaw.mjs", import.meta.url));
+const tmp = makeTmp("faults");
+let nextBase = 35000;
+
+function hostWith(restart: Partial<RestartPolicy>): GatewayHost {
+  const from = nextBase;
+  nextBase += 240;
+  return new GatewayHost({ root: `${tmp.dir}/${from}`, ports: { from, to: from + 239 }, openclaw: { bin }, restart, liveness: false });
+}
+
+/** Record what a gateway does until `until` says stop. */
+function record(gw: Gateway) {
+  const log = { states: [] as string[], exits: [] as GatewayExitInfo[], backoffs: [] as GatewayBackoffInfo[], procs: [] as ProcIdentity[] };
+  gw.on("state", (c) => log.states.push(c.to));
+  gw.on("exit", (e) => log.exits.push(e));
+  gw.on("backoff", (b) => log.backoffs.push(b));
+  gw.on("ready", (r) => log.procs.push(...treeOf(r.pid)));
+  return log;
+}
+
+function settled(gw: Gateway, states: string[]): Promise<void> {
+  return new Promise((resolve) => {
+    const on = ({ to }: { to: string }): void => {
+      if (states.includes(to)) {
+        gw.off("state", on);
+        resolve();
+      }
+    };
+    gw.on("state", on);
+  });
+}
+
+async function run(restart: Partial<RestartPolicy>, spec: GatewaySpec, body: (gw: Gateway, log: ReturnType<typeof record>) => Promise<void>) {
+  const host = hostWith(restart);
+  const gw = host.add(spec);
+  const log = record(gw);
+  try {
+    await body(gw, log);
+  } finally {
+    await host[Symbol.asyncDispose]();
+    expect(stillAlive(log.procs)).toEqual([]);
+  }
+}
+
+afterAll(() => tmp.cleanup());
+
+describe("restart policy on the fault-injection gateway", () => {
+  it("a crash loop backs off 50, 100, 200 ms, then the budget puts it in failed with CLAWHOST_CRASH_LOOP, last exit and output", async () => {
+    await run(
+      { initialDelayMs: 50, factor: 2, jitter: 0, maxFailures: 4, windowMs: 60_000 },
+      { name: "loop", env: { FAKE_GATEWAY_CRASH_AFTER_MS: "900", FAKE_GATEWAY_EXIT_CODE: "3" } },
+      async (gw, log) => {
+        const failed = settled(gw, ["failed"]);
+        await gw.start();
+        await failed;
+        expect(log.backoffs.map((b) => b.delayMs)).toEqual([50, 100, 200]);
+        expect(log.exits.map((e) => [e.code, e.reason])).toEqual([
+          [3, "crash"],
+          [3, "crash"],
+          [3, "crash"],
+          [3, "crash"],
+        ]);
+        const err = gw.lastError!;
+        expect(err.code).toBe("CLAWHOST_CRASH_LOOP");
+        expect(err.message).toMatch(/^loop: ended unexpectedly 4 times/);
+        expect((err.details as { lastExit: { code: number } }).lastExit.code).toBe(3);
+        expect((err.details as { outputTail: string[] }).outputTail.join("\n")).toContain("fake starting");
+        expect(gw.snapshot().restarts).toBe(3);
+        expect(gw.pid).toBeUndefined();
+      },
+    );
+  });
+
+  it("a gateway that crashes once is restarted and stays ready", async () => {
+    await run({ initialDelayMs: 50, jitter: 0 }, { name: "once", env: { FAKE_GATEWAY_CRASH_AFTER_MS: "900", FAKE_GATEWAY_CRASH_TIMES: "1" } }, async (gw, log) => {
+      await gw.start();
+      const firstPid = gw.pid;
+      await new Promise<void>((r) => gw.once("ready", () => r()));
+      expect(gw.state).toBe("ready");
+      expect(gw.pid).not.toBe(firstPid);
+      expect(log.exits.map((e) => e.reason)).toEqual(["crash"]);
+      expect(log.states).toEqual(["starting", "ready", "backoff", "starting", "ready"]);
+    });
+  });
+
+  it("mode never: a crash leaves it failed with CLAWHOST_GATEWAY_EXITED, nothing respawned", async () => {
+    await run({ mode: "never" }, { name: "never", env: { FAKE_GATEWAY_CRASH_AFTER_MS: "900" } }, async (gw, log) => {
+      const failed = settled(gw, ["failed"]);
+      await gw.start();
+      await failed;
+      expect(gw.lastError?.code).toBe("CLAWHOST_GATEWAY_EXITED");
+      expect(log.backoffs).toEqual([]);
+      expect(log.exits.length).toBe(1);
+    });
+  });
+
+  it("an exit 0 nobody asked for: on-failure stops, always restarts", async () => {
+    await run({}, { name: "clean", env: { FAKE_GATEWAY_CRASH_AFTER_MS: "900", FAKE_GATEWAY_EXIT_CODE: "0" } }, async (gw, log) => {
+      const stopped = settled(gw, ["stopped"]);
+      await gw.start();
+      await stopped;
+      expect(log.exits.map((e) => e.reason)).toEqual(["clean-exit"]);
+      expect(log.backoffs).toEqual([]);
+    });
+    await run(
+      { mode: "always", initialDelayMs: 50 },
+      { name: "always", env: { FAKE_GATEWAY_CRASH_AFTER_MS: "900", FAKE_GATEWAY_EXIT_CODE: "0", FAKE_GATEWAY_CRASH_TIMES: "1" } },
+      async (gw, log) => {
+        await gw.start();
+        await new Promise<void>((r) => gw.once("ready", () => r()));
+        expect(log.exits.map((e) => e.reason)).toEqual(["clean-exit"]);
+        expect(log.backoffs.length).toBe(1);
+      },
+    );
+  });
+
+  it("exit 78 that doctor repairs: DOCTOR_RAN, then ready on the one retry", async () => {
+    await run({}, { name: "fixable", env: { FAKE_GATEWAY_EXIT_CODE: "78", FAKE_GATEWAY_DOCTOR_FIXES: "1" } }, async (gw, log) => {
+      const warnings: string[] = [];
+      gw.on("warning", (w) => warnings.push(w.code));
+      await gw.start();
+      expect(gw.state).toBe("ready");
+      expect(warnings).toEqual(["DOCTOR_RAN"]);
+      expect(log.exits.map((e) => [e.code, e.reason, e.phase])).toEqual([[78, "config-invalid", "starting"]]);
+    });
+  });
+
+  it("stop() during backoff ends in stopped and nothing is spawned afterwards", async () => {
+    await run({ initialDelayMs: 2_000, jitter: 0 }, { name: "backoff", env: { FAKE_GATEWAY_CRASH_AFTER_MS: "900" } }, async (gw, log) => {
+      const inBackoff = settled(gw, ["backoff"]);
+      await gw.start();
+      await inBackoff;
+      await gw.stop();
+      expect(gw.state).toBe("stopped");
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(gw.state).toBe("stopped");
+      expect(log.states.slice(-2)).toEqual(["backoff", "stopped"]);
+      expect(log.exits.length).toBe(1);
+    });
+  });
+
+  it("start() during backoff starts at once and resets the policy", async () => {
+    await run({ initialDelayMs: 60_000, jitter: 0 }, { name: "early", env: { FAKE_GATEWAY_CRASH_AFTER_MS: "900", FAKE_GATEWAY_CRASH_TIMES: "1" } }, async (gw) => {
+      const inBackoff = settled(gw, ["backoff"]);
+      await gw.start();
+      await inBackoff;
+      await gw.start();
+      expect(gw.state).toBe("ready");
+      expect(gw.snapshot().restarts).toBe(0);
+    });
+  });
+
+  it("a gateway that ignores SIGTERM: stop() escalates to SIGKILL and resolves only when its tree is gone", async () => {
+    await run({}, { name: "stubborn", env: { FAKE_GATEWAY_IGNORE_SIGTERM: "1" } }, async (gw, log) => {
+      await gw.start();
+      const tree = treeOf(gw.pid!);
+      expect(tree.length).toBeGreaterThanOrEqual(2);
+      await gw.stop({ timeoutMs: 500 });
+      expect(stillAlive(tree)).toEqual([]);
+      expect(log.exits.map((e) => [e.signal, e.reason])).toEqual([["SIGKILL", "stopped"]]);
+    });
+  });
+
+  it("a hung event loop is caught by liveness and restarted", async () => {
+    const host = new GatewayHost({
+      root: `${tmp.dir}/hang`,
+      ports: { from: 35900, to: 35999 + 20 },
+      openclaw: { bin },
+      restart: { initialDelayMs: 50 },
+      liveness: { intervalMs: 300, timeoutMs: 300, failures: 2 },
+    });
+    const gw = host.add({ name: "hang", env: { FAKE_GATEWAY_HANG_AFTER_MS: "300", FAKE_GATEWAY_CRASH_TIMES: "1" } });
+    const log = record(gw);
+    try {
+      const unhealthy = new Promise((r) => gw.once("unhealthy", r));
+      await gw.start();
+      const first = gw.pid;
+      await unhealthy;
+      await new Promise<void>((r) => gw.once("ready", () => r()));
+      expect(gw.pid).not.toBe(first);
+      expect(log.exits.map((e) => e.reason)).toEqual(["unhealthy"]);
+      expect(log.states).toEqual(["starting", "ready", "unhealthy", "backoff", "starting", "ready"]);
+    } finally {
+      await host[Symbol.asyncDispose]();
+      expect(stillAlive(log.procs)).toEqual([]);
+    }
+  });
+
+  it("illegal calls throw typed errors", async () => {
+    const host = hostWith({});
+    const gw = host.add({ name: "illegal" });
+    const err = await gw.call("health").catch((e: unknown) => e);
+    expect((err as ClawhostError).code).toBe("CLAWHOST_NOT_READY");
+    const err2 = await gw.restart({ inPlace: true }).catch((e: unknown) => e);
+    expect((err2 as ClawhostError).code).toBe("CLAWHOST_ILLEGAL_STATE");
+    await host.remove("illegal");
+    await expect(gw.start()).rejects.toMatchObject({ code: "CLAWHOST_HOST_DISPOSED" });
+    await host[Symbol.asyncDispose]();
+  });
+});

@@ -1,0 +1,11 @@
+import { writeFileSync } from "node:fs";
+import { describeSupervisionContract } from "./supervision.js";
+
+// The real OpenClaw gateway. A string where a port number belongs fails OpenClaw's
+// schema (exit 78), and `doctor --fix` cannot repair it.
+describeSupervisionContract({
+  label: "openclaw",
+  portBase: 32000,
+  hostOptions: (root, ports) => ({ root, ports }),
+  breakConfig: (path) => writeFileSync(path, `${JSON.stringify({ gateway: { mode: "local", port: "not-a-port" } }, null, 2)}\n`, { mode: 0o600 }),
+});

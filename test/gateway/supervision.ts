@@ -1,0 +1,332 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, readlinkSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClawhostError, GatewayHost } from "clawhost";
+import type { Gateway, GatewayExitInfo, GatewayReadyInfo, HostOptions } from "clawhost";
+import { isAlive, listProcs } from "../../src/process/proc.js";
+import type { ProcIdentity } from "../../src/process/proc.js";
+import { makeTmp, stillAlive, treeOf } from "../helpers.js";
+import type { ContractTarget } from "./contract.js";
+
+/** Processes whose cwd lies under `dir` (a gateway's private cwd is `<root>/<name>/run`). */
+function processesUnder(dir: string): ProcIdentity[] {
+  const out: ProcIdentity[] = [];
+  for (const p of listProcs()) {
+    try {
+      if (readlinkCwd(p.pid).startsWith(dir)) out.push({ pid: p.pid, startTime: p.startTime });
+    } catch {
+      // Gone or not ours.
+    }
+  }
+  return out;
+}
+
+/** Last resort so that a failing test leaves nothing running: SIGKILL whatever lives under `dir`. */
+function killUnder(dir: string): ProcIdentity[] {
+  const left = processesUnder(dir);
+  for (const p of left) {
+    try {
+      process.kill(p.pid, "SIGKILL");
+    } catch {
+      // Gone.
+    }
+  }
+  return left;
+}
+
+function readlinkCwd(pid: number): string {
+  return readlinkSync(`/proc/${pid}/cwd`);
+}
+
+function nextEvent<T>(gw: Gateway, event: "ready" | "exit" | "unhealthy" | "backoff", pred: (v: T) => boolean = () => true): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (v: T): void => {
+      if (!pred(v)) return;
+      gw.off(event, on as never);
+      resolve(v);
+    };
+    gw.on(event, on as never);
+  });
+}
+
+function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve) => {
+    const tick = (): void => {
+      if (cond()) return resolve(true);
+      if (Date.now() >= deadline) return resolve(false);
+      setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+/** A host in a child process that starts one gateway; resolves with what it printed. */
+function startHostWorker(
+  root: string,
+  ports: { from: number; to: number },
+  mode: "outlive" | "watchdog",
+  bin: string | undefined,
+): Promise<{ child: ReturnType<typeof spawn>; info: { pid: number; bootId: string; port: number } }> {
+  const args = [new URL("../fixtures/host-worker.mjs", import.meta.url).pathname, root, String(ports.from), String(ports.to), mode];
+  if (bin) args.push(bin);
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once("line", (line) => {
+      const info = JSON.parse(line) as { pid: number; bootId: string; port: number; error?: string };
+      if (info.error) reject(new Error(info.error));
+      else resolve({ child, info });
+    });
+    child.once("exit", (code) => reject(new Error(`host worker exited ${code}`)));
+  });
+}
+
+/** What a supervision run needs beyond the contract target. */
+export interface SupervisionTarget extends ContractTarget {
+  /** Make the config file one the gateway refuses with exit 78 and doctor cannot repair. */
+  breakConfig: (configPath: string) => void;
+  /** The `openclaw.bin` the worker host should use (undefined: discovered). */
+  bin?: string;
+}
+
+/**
+ * Supervision behaviour every gateway clawhost runs must show: crash restart, in-place
+ * restart, hang detection, config errors, no orphans after host death, adoption.
+ */
+export function describeSupervisionContract(target: SupervisionTarget): void {
+  describe(`${target.label}: supervision of a running gateway`, () => {
+    const tmp = makeTmp(`sup-${target.label}`);
+    const ports = { from: target.portBase, to: target.portBase + 239 };
+    let host: GatewayHost;
+    let gw: Gateway;
+    const exits: GatewayExitInfo[] = [];
+    const readies: GatewayReadyInfo[] = [];
+    const states: string[] = [];
+    const seen: ProcIdentity[] = [];
+
+    beforeAll(async () => {
+      const opts: HostOptions = {
+        ...target.hostOptions(tmp.dir, ports),
+        restart: { initialDelayMs: 200, jitter: 0 },
+        liveness: { intervalMs: 1_000, timeoutMs: 1_000, failures: 2 },
+      };
+      host = new GatewayHost(opts);
+      gw = host.add({ name: "sup" });
+      gw.on("exit", (e) => exits.push(e));
+      gw.on("ready", (r) => {
+        readies.push(r);
+        seen.push(...treeOf(r.pid));
+      });
+      gw.on("state", (c) => states.push(c.to));
+      await gw.start();
+    });
+
+    afterAll(async () => {
+      await host[Symbol.asyncDispose]();
+      expect(gw.state).toBe("stopped");
+      expect(stillAlive(seen)).toEqual([]);
+      tmp.cleanup();
+    });
+
+    it("a second gateway on a state dir held by a live gateway: CLAWHOST_STATE_DIR_IN_USE naming its pid, nothing spawned", async () => {
+      const tmp2 = makeTmp(`sup2-${target.label}`);
+      const host2 = new GatewayHost(target.hostOptions(tmp2.dir, { from: target.portBase + 240, to: target.portBase + 479 }));
+      try {
+        const intruder = host2.add({ name: "intruder", paths: { stateDir: gw.context.stateDir } });
+        const lines: string[] = [];
+        intruder.on("log", (l) => lines.push(l.line));
+        const err = await intruder.start().catch((e: unknown) => e);
+        expect((err as ClawhostError).code).toBe("CLAWHOST_STATE_DIR_IN_USE");
+        expect((err as ClawhostError).value).toBe(gw.pid);
+        expect((err as ClawhostError).message).toContain(`pid ${gw.pid}`);
+        expect(intruder.pid).toBeUndefined();
+        expect(lines).toEqual([]);
+        expect(intruder.state).toBe("failed");
+        expect(gw.state).toBe("ready");
+      } finally {
+        await host2[Symbol.asyncDispose]();
+        tmp2.cleanup();
+      }
+    });
+
+    it("kill -9 of a ready gateway: exit (signal), backoff, then ready again with a new pid", async () => {
+      const oldPid = gw.pid!;
+      const oldTree = treeOf(oldPid);
+      const exited = nextEvent<GatewayExitInfo>(gw, "exit");
+      const readyAgain = nextEvent<GatewayReadyInfo>(gw, "ready");
+      states.length = 0;
+      process.kill(oldPid, "SIGKILL");
+      const exit = await exited;
+      expect(exit).toMatchObject({ pid: oldPid, signal: "SIGKILL", reason: "signal", phase: "running" });
+      const ready = await readyAgain;
+      expect(ready.pid).not.toBe(oldPid);
+      expect(ready.via).toBe("spawn");
+      expect(gw.state).toBe("ready");
+      expect(states).toEqual(["backoff", "starting", "ready"]);
+      expect(gw.snapshot().restarts).toBe(1);
+      expect(stillAlive(oldTree)).toEqual([]);
+      expect(((await gw.call("health", {})) as { ok?: boolean }).ok).toBe(true);
+    });
+
+    it("SIGUSR2 (an in-place restart): same pid, new bootId, no exit event, no respawn", async () => {
+      const pid = gw.pid!;
+      const oldBoot = gw.bootId;
+      const exitCount = exits.length;
+      states.length = 0;
+      const ready = nextEvent<GatewayReadyInfo>(gw, "ready");
+      process.kill(pid, "SIGUSR2");
+      const info = await ready;
+      expect(info).toMatchObject({ pid, via: "in-place-restart" });
+      expect(info.bootId).not.toBe(oldBoot);
+      expect(gw.pid).toBe(pid);
+      expect(exits.length).toBe(exitCount);
+      expect(states).toEqual(["restarting", "ready"]);
+      expect(((await gw.call("health", {})) as { ok?: boolean }).ok).toBe(true);
+    });
+
+    it("restart({ inPlace: true }) resolves at the new bootId, same pid", async () => {
+      const pid = gw.pid!;
+      const oldBoot = gw.bootId;
+      const exitCount = exits.length;
+      await gw.restart({ inPlace: true });
+      expect(gw.state).toBe("ready");
+      expect(gw.pid).toBe(pid);
+      expect(gw.bootId).not.toBe(oldBoot);
+      expect(exits.length).toBe(exitCount);
+    });
+
+    it("SIGSTOP: reported unhealthy, its tree ended, restarted per policy", async () => {
+      const oldPid = gw.pid!;
+      const oldTree = treeOf(oldPid);
+      const unhealthy = nextEvent<{ pid: number; missed: number }>(gw, "unhealthy");
+      const exited = nextEvent<GatewayExitInfo>(gw, "exit");
+      const readyAgain = nextEvent<GatewayReadyInfo>(gw, "ready");
+      process.kill(oldPid, "SIGSTOP");
+      expect(await unhealthy).toMatchObject({ pid: oldPid, missed: 2 });
+      expect(await exited).toMatchObject({ pid: oldPid, reason: "unhealthy" });
+      const ready = await readyAgain;
+      expect(ready.pid).not.toBe(oldPid);
+      expect(stillAlive(oldTree)).toEqual([]);
+    });
+
+    it("restart({ inPlace: true }) on a gateway that is not ready throws CLAWHOST_ILLEGAL_STATE", async () => {
+      const other = host.add({ name: "idle" });
+      const err = await other.restart({ inPlace: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ClawhostError);
+      expect((err as ClawhostError).code).toBe("CLAWHOST_ILLEGAL_STATE");
+      expect(other.state).toBe("stopped");
+      await host.remove("idle");
+    });
+
+  });
+
+  describe(`${target.label}: config errors, host death, adoption`, () => {
+    const tmp = makeTmp(`sup3-${target.label}`);
+    const base = target.portBase + 480;
+
+    afterAll(() => {
+      const left = killUnder(tmp.dir);
+      tmp.cleanup();
+      expect(left).toEqual([]);
+    });
+
+    it("a config the gateway refuses (exit 78): doctor runs once, one retry, then failed with CLAWHOST_CONFIG_INVALID; no loop, no process", async () => {
+      const host = new GatewayHost({ ...target.hostOptions(`${tmp.dir}/cfg`, { from: base, to: base + 119 }), restart: { initialDelayMs: 100 } });
+      const gw = host.add({ name: "broken" });
+      try {
+        const warnings: string[] = [];
+        const exitsSeen: GatewayExitInfo[] = [];
+        const pids = new Set<number>();
+        gw.on("warning", (w) => warnings.push(w.code));
+        gw.on("exit", (e) => exitsSeen.push(e));
+        gw.on("state", () => gw.pid && pids.add(gw.pid));
+        gw.on("log", () => gw.pid && pids.add(gw.pid));
+        mkdirSync(gw.context.configDir, { recursive: true });
+        target.breakConfig(gw.context.configPath);
+        const before = readFileSync(gw.context.configPath);
+        const err = await gw.start().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ClawhostError);
+        expect((err as ClawhostError).code).toBe("CLAWHOST_CONFIG_INVALID");
+        expect((err as ClawhostError).message).toMatch(/^broken: /);
+        expect(((err as ClawhostError).details as { doctor?: unknown }).doctor).toBeDefined();
+        expect(gw.state).toBe("failed");
+        expect(gw.pid).toBeUndefined();
+        expect(warnings).toEqual(["DOCTOR_RAN"]);
+        expect(exitsSeen.map((e) => [e.code, e.reason])).toEqual([
+          [78, "config-invalid"],
+          [78, "config-invalid"],
+        ]);
+        // No loop: nothing else is spawned afterwards.
+        await new Promise((r) => setTimeout(r, 1_000));
+        expect(exitsSeen.length).toBe(2);
+        expect(gw.state).toBe("failed");
+        expect(processesUnder(gw.context.dir)).toEqual([]);
+        expect(before.length).toBeGreaterThan(0);
+      } finally {
+        await host[Symbol.asyncDispose]();
+      }
+    });
+
+    it("the host process SIGKILLed: the watchdog ends its gateway's whole tree within 5 s", async () => {
+      const root = `${tmp.dir}/wd`;
+      const { child, info } = await startHostWorker(root, { from: base + 120, to: base + 239 }, "watchdog", target.bin);
+      const tree = treeOf(info.pid);
+      expect(tree.length).toBeGreaterThanOrEqual(2);
+      child.kill("SIGKILL");
+      const gone = await waitUntil(() => stillAlive(tree).length === 0, 5_000);
+      expect(stillAlive(tree)).toEqual([]);
+      expect(gone).toBe(true);
+      expect(processesUnder(root)).toEqual([]);
+    });
+
+    it("with outlive, the gateway survives its host's SIGKILL and a new host adopts it: same pid, health answers", async () => {
+      const root = `${tmp.dir}/out`;
+      const range = { from: base + 240, to: base + 359 };
+      const { child, info } = await startHostWorker(root, range, "outlive", target.bin);
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(isAlive(treeOf(info.pid)[0]!)).toBe(true);
+      const host = new GatewayHost({ ...target.hostOptions(root, range), outlive: true });
+      const gw = host.add({ name: "w" });
+      try {
+        expect(gw.context.ports.gateway).toBe(info.port);
+        const ready = nextEvent<GatewayReadyInfo>(gw, "ready");
+        await gw.start();
+        expect(await ready).toMatchObject({ pid: info.pid, via: "adopted", bootId: info.bootId });
+        expect(gw.pid).toBe(info.pid);
+        expect(gw.snapshot().adopted).toBe(true);
+        expect(((await gw.call("health", {})) as { ok?: boolean }).ok).toBe(true);
+      } finally {
+        const tree = treeOf(info.pid);
+        await gw.stop();
+        await host[Symbol.asyncDispose]();
+        expect(stillAlive(tree)).toEqual([]);
+      }
+    });
+
+    it("a gateway left by a dead host without outlive is ended on the next start, not adopted", async () => {
+      const root = `${tmp.dir}/orphan`;
+      const range = { from: base + 360, to: base + 479 };
+      const { child, info } = await startHostWorker(root, range, "outlive", target.bin);
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      const oldTree = treeOf(info.pid);
+      const host = new GatewayHost(target.hostOptions(root, range));
+      const gw = host.add({ name: "w" });
+      const warnings: string[] = [];
+      gw.on("warning", (w) => warnings.push(w.code));
+      try {
+        await gw.start();
+        expect(warnings).toContain("ORPHAN_ENDED");
+        expect(gw.pid).not.toBe(info.pid);
+        expect(stillAlive(oldTree)).toEqual([]);
+      } finally {
+        await host[Symbol.asyncDispose]();
+      }
+    });
+  });
+}
+
