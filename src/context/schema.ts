@@ -74,6 +74,7 @@ export const hostOptionsSchema = z
     liveness: livenessSchema.default({}),
     outlive: z.boolean().default(false),
     doctor: z.boolean().default(true),
+    profileHome: absolutePath.optional(),
   })
   .strict();
 
@@ -120,6 +121,8 @@ export interface HostOptions {
   outlive?: boolean;
   /** On exit 78, run `openclaw doctor --fix --yes --non-interactive` once and retry once (default true). */
   doctor?: boolean;
+  /** Home under which `profile: true` gateways find `.openclaw-<name>` (default: `OPENCLAW_HOME`, else the user's home). */
+  profileHome?: string;
 }
 
 /** Host options after parsing, with defaults applied. */
@@ -185,8 +188,13 @@ export const gatewaySpecSchema = z
     restart: restartPolicySchema.optional(),
     liveness: livenessSchema.optional(),
     outlive: z.boolean().optional(),
+    profile: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((s) => !s.profile || (s.paths.configPath === undefined && s.paths.stateDir === undefined && s.paths.workspace === undefined), {
+    message: "profile: true takes its paths from the profile (~/.openclaw-<name>); do not also give paths",
+    path: ["paths"],
+  });
 
 /**
  * What `host.add(spec)` takes: one gateway.
@@ -213,6 +221,14 @@ export interface GatewaySpec {
   liveness?: Partial<LivenessOptions> | false;
   /** Let this gateway outlive the host (see `HostOptions.outlive`). */
   outlive?: boolean;
+  /**
+   * Take over the layout `openclaw --profile <name>` uses: state dir
+   * `<profileHome>/.openclaw-<name>`, its `openclaw.json`, the workspace the config names
+   * (else `<stateDir>/workspace`), the port the config names (else OpenClaw's hashed
+   * profile port), and a token already in the config. The port is leased and checked like
+   * any other; clawhost's owned config keys are enforced in that file.
+   */
+  profile?: boolean;
 }
 
 /** Gateway spec after parsing, with defaults applied. */

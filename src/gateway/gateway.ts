@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { EventEmitter } from "eventemitter3";
 import type { InstanceContext, PortBlock } from "../context/context.js";
 import { ensurePrivateDir, loadOrCreateToken, redactSecret } from "../context/secrets.js";
-import { ensureInitialConfig } from "../config/file.js";
+import { ensureInitialConfig, readConfigFile } from "../config/file.js";
 import { ClawhostError, isClawhostError } from "../errors.js";
 import { findPortHolders, listeningPorts } from "../ports/holders.js";
 import type { PortHolder } from "../ports/holders.js";
@@ -805,8 +805,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const ctx = this.context;
     await mkdir(ctx.dir, { recursive: true, mode: 0o700 });
     for (const dir of ctx.ownedDirs) await ensurePrivateDir(dir);
-    this.#token = await loadOrCreateToken(ctx);
     await ensureInitialConfig(ctx);
+    // A token already in the config (an adopted profile) wins over the env in OpenClaw: use it.
+    const configured = ((await readConfigFile(ctx)) as { gateway?: { auth?: { token?: unknown } } } | undefined)?.gateway?.auth?.token;
+    this.#token = typeof configured === "string" && configured.length > 0 ? configured : await loadOrCreateToken(ctx);
     await mkdir(ctx.compileCacheDir, { recursive: true });
     // Node's compile cache lives under TMPDIR: link the shared one so starts stay warm.
     const link = join(ctx.tmpDir, "node-compile-cache");

@@ -4,6 +4,7 @@ import { join, relative, isAbsolute } from "node:path";
 import { EventEmitter } from "eventemitter3";
 import PQueue from "p-queue";
 import { InstanceContext } from "../context/context.js";
+import { defaultProfileHome, readProfileLayout } from "../context/profile.js";
 import { normalizeGatewaySpec, normalizeHostOptions } from "../context/schema.js";
 import type { GatewaySpec, HostOptions, NormalizedHostOptions } from "../context/schema.js";
 import { ClawhostError } from "../errors.js";
@@ -129,7 +130,11 @@ export class GatewayHost extends EventEmitter<HostEvents> {
    */
   add(spec: GatewaySpec): Gateway {
     this.#assertLive();
-    const s = normalizeGatewaySpec(spec);
+    let s = normalizeGatewaySpec(spec);
+    if (s.profile) {
+      const layout = readProfileLayout(s.name, this.#opts.profileHome ?? defaultProfileHome());
+      s = { ...s, port: s.port ?? layout.port, paths: { configPath: layout.configPath, stateDir: layout.stateDir, workspace: layout.workspace } };
+    }
     if (this.#gateways.has(s.name)) {
       throw new ClawhostError("CLAWHOST_DUPLICATE_NAME", `a gateway named ${JSON.stringify(s.name)} is already registered.`, {
         gateway: s.name,

@@ -134,6 +134,24 @@ export function describeGatewayContract(target: ContractTarget): void {
       expect(JSON.stringify(err) + String((err as Error).message)).not.toContain(token);
     });
 
+    it("each default browser profile reports a CDP port inside its own leased block (browser.request GET /profiles)", async () => {
+      for (const gw of [main, rescue]) {
+        const res = (await gw.call("browser.request", { method: "GET", path: "/profiles" }, { timeoutMs: 30_000 })) as {
+          profiles: Array<{ name: string; cdpPort: number | null; isDefault?: boolean }>;
+        };
+        const def = res.profiles.find((p) => p.isDefault);
+        expect(def?.cdpPort).toBe(gw.context.ports.cdp.start);
+        const { cdp, block } = gw.context.ports;
+        for (const p of res.profiles) {
+          if (p.cdpPort === null) continue;
+          expect(p.cdpPort).toBeGreaterThanOrEqual(block.start);
+          expect(p.cdpPort).toBeLessThanOrEqual(block.end);
+        }
+        expect(def!.cdpPort).toBeGreaterThanOrEqual(cdp.start);
+        expect(def!.cdpPort).toBeLessThanOrEqual(cdp.end);
+      }
+    });
+
     it("keeps each gateway's log in its own file, none in the shared /tmp/openclaw", () => {
       expect(sharedLogListing()).toEqual(sharedLogBefore);
       for (const gw of [main, rescue]) expect(existsSync(gw.context.logFile)).toBe(true);
