@@ -20,6 +20,10 @@ export type {
 export { DEFAULT_LIVENESS, DEFAULT_RESTART_POLICY, RestartTracker } from "./gateway/policy.js";
 export type { Clock, LivenessOptions, RestartDecision, RestartMode, RestartPolicy } from "./gateway/policy.js";
 export { classifyExit, EXIT_CONFIG } from "./process/exit.js";
+export { ConfigStore } from "./config/store.js";
+export type { ConfigChange, ConfigStoreOptions, ConfigUpdate, ConfigUpdateResult, LiveConfigTarget, UpdateConfigOptions } from "./config/store.js";
+export type { OpenClawConfig } from "./config/file.js";
+export type { ConfigIssue, ConfigValidator } from "./config/schema.js";
 export type { ExitFacts } from "./process/exit.js";
 export { InstanceContext, portBlockFor } from "./context/context.js";
 export type { InstanceContextInit, PortBlock, PortRange } from "./context/context.js";

@@ -1,49 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import JSON5 from "json5";
+import { z } from "zod";
 import { ClawhostError } from "../errors.js";
 import type { InstanceContext } from "../context/context.js";
+import { isPlainObject } from "./merge.js";
+import type { ConfigIssue } from "./schema.js";
 
 /** An OpenClaw config object (JSON5 on disk). */
 export type OpenClawConfig = Record<string, unknown>;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-/** Deep-merge `patch` into a copy of `base`: objects merge, everything else replaces. */
-export function deepMerge(base: OpenClawConfig, patch: OpenClawConfig): OpenClawConfig {
-  const out: OpenClawConfig = { ...base };
-  for (const [k, v] of Object.entries(patch)) {
-    const cur = out[k];
-    out[k] = isPlainObject(cur) && isPlainObject(v) ? deepMerge(cur, v) : structuredClone(v);
-  }
-  return out;
-}
-
-/** Read and parse the config file (JSON5); `undefined` when it does not exist. */
-export async function readConfigFile(ctx: InstanceContext): Promise<OpenClawConfig | undefined> {
-  let raw: string;
-  try {
-    raw = await readFile(ctx.configPath, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-  try {
-    const parsed: unknown = JSON5.parse(raw);
-    if (!isPlainObject(parsed)) throw new Error("top level is not an object");
-    return parsed;
-  } catch (err) {
-    throw new ClawhostError("CLAWHOST_CONFIG_INVALID", `config ${ctx.configPath} does not parse: ${(err as Error).message}.`, {
-      gateway: ctx.name,
-      value: ctx.configPath,
-      fix: "repair the file (JSON5) or remove it to let clawhost write a fresh one.",
-      cause: err,
-    });
-  }
-}
 
 /**
  * Write a file atomically: a temp file in the same dir, fsync, rename over the target,
@@ -85,15 +50,44 @@ export function ownedConfig(ctx: InstanceContext): OpenClawConfig {
 }
 
 /**
- * Before a start: a new config file gets the spec's initial config; an existing one
- * keeps everything (including OpenClaw's `meta`, so its start-up auto-restore does not
- * revert the file). Either way what clawhost owns is enforced. Writes only when
- * something changes; returns true when it wrote.
+ * The rules for what clawhost owns in a managed config, as a zod schema: `gateway.mode`
+ * local, the port and bind (absent, or the values clawhost starts the gateway with), the
+ * log file and workspace clawhost set, and `gateway.auth` untouched (the token is
+ * clawhost's). Returns the broken rules for an update's result.
  */
-export async function ensureInitialConfig(ctx: InstanceContext): Promise<boolean> {
-  const current = await readConfigFile(ctx);
-  const desired = deepMerge(current ?? (ctx.initialConfig as OpenClawConfig), ownedConfig(ctx));
-  if (current && JSON.stringify(current) === JSON.stringify(desired)) return false;
-  await writeFileAtomic(ctx.configPath, `${JSON.stringify(desired, null, 2)}\n`);
-  return true;
+export function ownedConfigRules(ctx: InstanceContext): (after: OpenClawConfig, before: OpenClawConfig) => ConfigIssue[] {
+  const schema = z.looseObject({
+    gateway: z.looseObject({
+      mode: z.literal("local"),
+      port: z.literal(ctx.ports.gateway).optional(),
+      bind: z.literal("loopback").optional(),
+    }),
+    logging: z.looseObject({ file: z.literal(ctx.logFile) }),
+    agents: z.looseObject({ defaults: z.looseObject({ workspace: z.literal(ctx.workspace) }) }),
+  });
+  return (after, before) => {
+    const issues: ConfigIssue[] = [];
+    const r = schema.safeParse(after);
+    if (!r.success) {
+      for (const i of r.error.issues) {
+        issues.push({ path: i.path.map(String).join("."), rule: "owned by clawhost", message: `must stay as clawhost set it (${i.message})` });
+      }
+    }
+    const auth = (o: OpenClawConfig): string => JSON.stringify((o.gateway as { auth?: unknown } | undefined)?.auth ?? null);
+    if (auth(after) !== auth(before)) {
+      issues.push({ path: "gateway.auth", rule: "owned by clawhost", message: "must not be changed through clawhost (the token is clawhost's)" });
+    }
+    return issues;
+  };
+}
+
+/** `base` with `fill`'s values added where `base` has none (existing values win). */
+export function fillMissing(base: OpenClawConfig, fill: OpenClawConfig): OpenClawConfig {
+  const out: OpenClawConfig = { ...base };
+  for (const [k, v] of Object.entries(fill)) {
+    const cur = out[k];
+    if (cur === undefined) out[k] = structuredClone(v);
+    else if (isPlainObject(cur) && isPlainObject(v)) out[k] = fillMissing(cur, v);
+  }
+  return out;
 }

@@ -1,9 +1,15 @@
-import { mkdir, readlink, rm, symlink } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EventEmitter } from "eventemitter3";
 import type { InstanceContext, PortBlock } from "../context/context.js";
 import { ensurePrivateDir, loadOrCreateToken, redactSecret } from "../context/secrets.js";
-import { ensureInitialConfig, readConfigFile } from "../config/file.js";
+import { ownedConfig, ownedConfigRules } from "../config/file.js";
+import type { OpenClawConfig } from "../config/file.js";
+import { applyMergePatch } from "../config/merge.js";
+import { openClawValidator } from "../config/schema.js";
+import { ConfigStore } from "../config/store.js";
+import type { ConfigChange, ConfigUpdate, ConfigUpdateResult, UpdateConfigOptions } from "../config/store.js";
 import { ClawhostError, isClawhostError } from "../errors.js";
 import { findPortHolders, listeningPorts } from "../ports/holders.js";
 import type { PortHolder } from "../ports/holders.js";
@@ -121,6 +127,8 @@ export interface GatewayEvents {
   warning: [warning: GatewayWarning];
   unhealthy: [info: GatewayUnhealthyInfo];
   backoff: [info: GatewayBackoffInfo];
+  /** The config file changed: through `updateConfig` (`clawhost`) or by anyone else (`external`). */
+  config: [change: ConfigChange];
   /** A server-pushed protocol event (tick, health, shutdown, ...). */
   event: [frame: GatewayEventFrame];
 }
@@ -215,6 +223,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly supervision: Readonly<SupervisionOptions>;
   readonly #deps: GatewayDeps;
   readonly #tracker: RestartTracker;
+  readonly #config: ConfigStore;
   #state: GatewayState = "stopped";
   #proc: SpawnedGateway | undefined;
   #conn: GatewayConnection | undefined;
@@ -250,6 +259,19 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#deps = deps;
     this.supervision = Object.freeze({ ...deps.supervision });
     this.#tracker = new RestartTracker(deps.supervision.restart, deps.clock, deps.random);
+    this.#config = new ConfigStore({
+      name: context.name,
+      configPath: context.configPath,
+      schema: () => openClawValidator(deps.runtime()),
+      owned: ownedConfigRules(context),
+      baseline: () => ownedConfig(context),
+      target: {
+        mode: () => this.#configMode(),
+        changed: () => new Promise((r) => this.once("state", () => r())),
+        call: (method, params) => this.call(method, params),
+      },
+    });
+    this.#config.on("config", (c) => this.emit("config", c));
   }
 
   /** The gateway's name. */
@@ -410,6 +432,42 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /**
+   * The gateway's config as it is on disk (JSON5 parsed; `{}` before the first write).
+   *
+   * @example
+   * ```ts
+   * const cfg = await gateway.readConfig();
+   * ```
+   */
+  readConfig(): Promise<OpenClawConfig> {
+    return this.#config.read();
+  }
+
+  /**
+   * Change the config: `update` mutates the object it gets (or returns a new one), or is
+   * a JSON merge patch. Every update of this gateway goes through one queue; updates
+   * waiting together become one write. Resolves when the change is durable: written
+   * atomically under a cross-process lock while the gateway is stopped, or taken by the
+   * running gateway through `config.patch` (`applied: "live"`, or `"restart"` when it
+   * restarts in place to apply it). An update that breaks OpenClaw's schema or a key
+   * clawhost owns rejects with `CLAWHOST_CONFIG_INVALID` naming the path and rule, and
+   * nothing is written.
+   *
+   * @example
+   * ```ts
+   * await gateway.updateConfig((cfg) => {
+   *   const env = (cfg.env ??= {}) as { vars?: Record<string, string> };
+   *   (env.vars ??= {}).REGION = "eu";
+   * });
+   * const { changedPaths } = await gateway.updateConfig({ env: { vars: { REGION: null } } });
+   * ```
+   */
+  updateConfig(update: ConfigUpdate, opts: UpdateConfigOptions = {}): Promise<ConfigUpdateResult> {
+    this.#assertUsable();
+    return this.#config.update(update, opts);
+  }
+
+  /**
    * Resolve when the gateway is ready: at once if it already is. Rejects when it ends
    * in `failed` or `stopped` first, or at `timeoutMs` / `signal`. Through `backoff` and
    * `restarting` it keeps waiting.
@@ -471,6 +529,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** @internal The host marks removed gateways unusable. */
   markDisposed(): void {
     this.#disposed = true;
+    this.#config.unwatch();
   }
 
   /**
@@ -805,9 +864,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const ctx = this.context;
     await mkdir(ctx.dir, { recursive: true, mode: 0o700 });
     for (const dir of ctx.ownedDirs) await ensurePrivateDir(dir);
-    await ensureInitialConfig(ctx);
+    await this.#writeSpecConfig();
+    await this.#config.watch();
     // A token already in the config (an adopted profile) wins over the env in OpenClaw: use it.
-    const configured = ((await readConfigFile(ctx)) as { gateway?: { auth?: { token?: unknown } } } | undefined)?.gateway?.auth?.token;
+    const configured = ((await this.#config.read()) as { gateway?: { auth?: { token?: unknown } } }).gateway?.auth?.token;
     this.#token = typeof configured === "string" && configured.length > 0 ? configured : await loadOrCreateToken(ctx);
     await mkdir(ctx.compileCacheDir, { recursive: true });
     // Node's compile cache lives under TMPDIR: link the shared one so starts stay warm.
@@ -816,6 +876,40 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (current !== ctx.compileCacheDir) {
       await rm(link, { recursive: true, force: true });
       await symlink(ctx.compileCacheDir, link, "dir");
+    }
+  }
+
+  /**
+   * The spec's `config` is written before the first start (with what clawhost owns), and
+   * merged again, through the same queue, when a later `add()` brings a changed one.
+   */
+  async #writeSpecConfig(): Promise<void> {
+    const initial = this.context.initialConfig as OpenClawConfig;
+    const hash = createHash("sha256").update(JSON.stringify(initial)).digest("hex");
+    const record = join(this.context.dir, "spec-config.sha256");
+    const applied = (await readFile(record, "utf8").catch(() => "")).trim();
+    const owned = ownedConfig(this.context);
+    await this.#config.update((cfg, { exists }) => {
+      const merged = !exists || applied !== hash ? (applyMergePatch(cfg, initial) as OpenClawConfig) : cfg;
+      return applyMergePatch(merged, owned) as OpenClawConfig;
+    });
+    if (applied !== hash) await writeFile(record, `${hash}\n`, { mode: 0o600 });
+  }
+
+  /** Where config writes go now: the running gateway, the file, or wait for the next state. */
+  #configMode(): "live" | "file" | "wait" {
+    switch (this.#state) {
+      case "ready":
+        return "live";
+      case "stopped":
+      case "failed":
+      case "backoff":
+        return "file";
+      case "starting":
+        // Booting: wait for it; still preparing (or the last try exited): the file.
+        return this.#proc && !this.#exits.has(this.#proc) ? "wait" : "file";
+      default:
+        return "wait";
     }
   }
 

@@ -8,7 +8,7 @@ import { isAlive, readProc } from "../process/proc.js";
 import type { ProcIdentity } from "../process/proc.js";
 import { blockOf, rangesOverlap } from "./allocator.js";
 import { findPortHolders, listeningPorts } from "./holders.js";
-import { withLockSync } from "./lock.js";
+import { withLockSync } from "../process/lock.js";
 
 /** One gateway's claim on a port block, host-wide. */
 export interface Lease {
