@@ -27,6 +27,7 @@ const median = (xs: number[]): number => {
 interface Round {
   wallMs: number;
   errors: number;
+  present: number;
   lost: number;
   corrupt: boolean;
 }
@@ -56,7 +57,7 @@ async function round(method: Method, r: number): Promise<Round> {
     corrupt = true;
   }
   // Acknowledged = fired - errors; lost = acknowledged but not in the file.
-  return { wallMs, errors, lost: Math.max(0, PROCS * PER_PROC - errors - present), corrupt };
+  return { wallMs, errors, present, lost: Math.max(0, PROCS * PER_PROC - errors - present), corrupt };
 }
 
 const results: Record<Method, Round[]> = { clawhost: [], naive: [], "write-file-atomic": [] };
@@ -71,7 +72,8 @@ const row = (m: Method): string => {
   const rs = results[m];
   const wall = median(rs.map((x) => x.wallMs));
   const ups = median(rs.map((x) => ((total - x.errors) / x.wallMs) * 1000));
-  return `| ${m} | ${Math.round(wall)} ms | ${Math.round(ups)} | ${rs.map((x) => x.errors).join(", ")} | ${rs.map((x) => x.lost).join(", ")} | ${rs.filter((x) => x.corrupt).length} of ${ROUNDS} |`;
+  const kept = median(rs.map((x) => (x.present / x.wallMs) * 1000));
+  return `| ${m} | ${Math.round(wall)} ms | ${Math.round(ups)} | ${Math.round(kept)} | ${rs.map((x) => x.errors).join(", ")} | ${rs.map((x) => x.lost).join(", ")} | ${rs.filter((x) => x.corrupt).length} of ${ROUNDS} |`;
 };
 const clawWall = median(results.clawhost.map((x) => x.wallMs));
 const report = `# Config writes under contention
@@ -85,10 +87,11 @@ standalone \`ConfigStore\` (no schema check, so the write path alone is compared
 - *errors*: updates whose promise rejected (for the two others, a read of a file another
   writer was half-way through: JSON.parse fails).
 - *lost*: updates that resolved, yet whose key is not in the file at the end.
-- *updates/s*: resolved updates over the round's wall time.
+- *updates/s*: resolved updates over the round's wall time; *kept/s*: updates actually
+  in the file at the end over the same time.
 
-| writer | wall, median | updates/s, median | errors per round | lost per round | file unparsable at the end |
-|---|---|---|---|---|---|
+| writer | wall, median | updates/s, median | kept/s, median | errors per round | lost per round | file unparsable at the end |
+|---|---|---|---|---|---|---|
 ${METHODS.map(row).join("\n")}
 
 clawhost's wall time against the naive writer: ratio ${(clawWall / median(results.naive.map((x) => x.wallMs))).toFixed(2)};

@@ -43,6 +43,8 @@ export interface ConfigChange {
 export interface UpdateConfigOptions {
   /** Abort while the update still waits in the queue (once written it stays written). */
   signal?: AbortSignal;
+  /** Give up (`CLAWHOST_ABORTED`) if the update is still waiting in the queue after this long. */
+  timeoutMs?: number;
 }
 
 /** How the store reaches a running gateway (a `Gateway` provides it for its own store). */
@@ -194,17 +196,19 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
    * the file then stays byte-identical.
    */
   update(update: ConfigUpdate, opts: UpdateConfigOptions = {}): Promise<ConfigUpdateResult> {
+    const signals = [opts.signal, opts.timeoutMs === undefined ? undefined : AbortSignal.timeout(opts.timeoutMs)].filter((s) => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     return new Promise((resolve, reject) => {
-      if (opts.signal?.aborted) return reject(this.#aborted(opts.signal.reason));
-      const item: Pending = { update, resolve, reject, signal: opts.signal, done: false };
+      if (signal?.aborted) return reject(this.#aborted(signal.reason));
+      const item: Pending = { update, resolve, reject, signal, done: false };
       this.#pending.push(item);
-      opts.signal?.addEventListener(
+      signal?.addEventListener(
         "abort",
         () => {
           const i = this.#pending.indexOf(item);
           if (i >= 0) {
             this.#pending.splice(i, 1);
-            reject(this.#aborted(opts.signal?.reason));
+            reject(this.#aborted(signal.reason));
           }
         },
         { once: true },
@@ -244,7 +248,12 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
   }
 
   #aborted(reason: unknown): ClawhostError {
-    return new ClawhostError("CLAWHOST_ABORTED", "config update aborted before it was written.", { gateway: this.#opts.name, cause: reason });
+    const timedOut = (reason as Error | undefined)?.name === "TimeoutError";
+    return new ClawhostError("CLAWHOST_ABORTED", `config update ${timedOut ? "timed out" : "aborted"} while waiting in the queue; nothing of it was written.`, {
+      gateway: this.#opts.name,
+      fix: timedOut ? "raise timeoutMs, or find what holds the queue (a gateway that never becomes ready)." : undefined,
+      cause: reason,
+    });
   }
 
   async #readFile(): Promise<{ bytes: Buffer; exists: boolean; config: OpenClawConfig }> {
