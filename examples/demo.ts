@@ -4,6 +4,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GatewayHost } from "clawhost";
+import type { Gateway } from "clawhost";
+
+/** Resolves once `gw` is ready on a boot other than `bootId` (its `ready` events). */
+async function waitForNewBoot(gw: Gateway, bootId: string | undefined): Promise<void> {
+  const timeout = AbortSignal.timeout(60_000);
+  while (gw.state !== "ready" || gw.bootId === bootId) {
+    await new Promise<void>((resolve, reject) => {
+      gw.once("ready", () => resolve());
+      timeout.addEventListener("abort", () => reject(new Error(`${gw.name}: no restart within 60 s`)), { once: true });
+    });
+  }
+}
 
 const root = mkdtempSync(join(tmpdir(), "clawhost-demo-"));
 const host = new GatewayHost({ root });
@@ -25,6 +37,26 @@ try {
     console.log(`  work    ${gw.context.workspace}`);
     console.log(`  log     ${gw.context.logFile}`);
   }
+
+  // Config writes go through one queue per gateway; while it runs, through config.patch.
+  const bootBefore = rescue.bootId;
+  const burst = await Promise.all(
+    ["EU", "US", "APAC"].map((region) =>
+      rescue.updateConfig((cfg) => {
+        const env = (cfg.env ??= {}) as { vars?: Record<string, string> };
+        (env.vars ??= {})[`REGION_${region}`] = region.toLowerCase();
+      }),
+    ),
+  );
+  if (burst.some((r) => r.applied === "restart")) {
+    // OpenClaw applies env changes by restarting in place: same pid, new bootId.
+    await waitForNewBoot(rescue, bootBefore);
+    console.log(`\nrescue restarted in place to apply its config: pid ${rescue.pid}, bootId ${rescue.bootId}`);
+  }
+  const live = (await rescue.call("config.get", {})) as { config: { env?: { vars?: Record<string, string> } } };
+  console.log(`rescue config: ${burst.map((r) => `${r.changedPaths.join(",")} (${r.applied})`).join("; ")}`);
+  console.log(`  config.get env.vars: ${JSON.stringify(live.config.env?.vars)}`);
+  if (Object.keys(live.config.env?.vars ?? {}).length !== 3) process.exitCode = 1;
 
   await main.stop();
   console.log(`\nmain stopped (state ${main.state}); asking rescue for health...`);

@@ -36,12 +36,19 @@ export function diffMergePatch(before: unknown, after: unknown): unknown {
   return patch;
 }
 
-/** Dotted paths of the leaves that differ between `before` and `after` (objects descended). */
+/**
+ * Dotted paths of the leaves that differ between `before` and `after`: objects are
+ * descended, also where one side has none (a new `env.vars.A` is reported as that, not
+ * as `env`).
+ */
 export function changedPaths(before: unknown, after: unknown, prefix = ""): string[] {
   if (same(before, after)) return [];
-  if (!isPlainObject(before) || !isPlainObject(after)) return [prefix || "(root)"];
-  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  const objectish = (v: unknown): boolean => v === undefined || isPlainObject(v);
+  if (!objectish(before) || !objectish(after)) return [prefix || "(root)"];
+  const b = (before ?? {}) as Record<string, unknown>;
+  const a = (after ?? {}) as Record<string, unknown>;
   const out: string[] = [];
-  for (const k of keys) out.push(...changedPaths(before[k], after[k], prefix ? `${prefix}.${k}` : k));
-  return out;
+  for (const k of new Set([...Object.keys(b), ...Object.keys(a)])) out.push(...changedPaths(b[k], a[k], prefix ? `${prefix}.${k}` : k));
+  // An empty object appearing or going is a change of its own.
+  return out.length > 0 ? out : [prefix || "(root)"];
 }

@@ -7,6 +7,7 @@ import { InstanceContext } from "../context/context.js";
 import { defaultProfileHome, readProfileLayout } from "../context/profile.js";
 import { normalizeGatewaySpec, normalizeHostOptions } from "../context/schema.js";
 import type { GatewaySpec, HostOptions, NormalizedHostOptions } from "../context/schema.js";
+import type { ConfigChange } from "../config/store.js";
 import { ClawhostError } from "../errors.js";
 import { Gateway } from "../gateway/gateway.js";
 import { DEFAULT_LIVENESS, DEFAULT_RESTART_POLICY } from "../gateway/policy.js";
@@ -39,6 +40,8 @@ export interface HostEvents {
   "gateway:warning": [gateway: Gateway, warning: GatewayWarning];
   "gateway:unhealthy": [gateway: Gateway, info: GatewayUnhealthyInfo];
   "gateway:backoff": [gateway: Gateway, info: GatewayBackoffInfo];
+  /** A gateway's config file changed, through `updateConfig` or by anyone else. */
+  "gateway:config": [gateway: Gateway, change: ConfigChange];
   /** A gateway's leased block could not be kept (its old ports are held by another process). */
   "gateway:lease-moved": [gateway: Gateway, move: { from: number; to: number; reason: string }];
 }
@@ -199,6 +202,7 @@ export class GatewayHost extends EventEmitter<HostEvents> {
     gateway.on("warning", (w) => this.emit("gateway:warning", gateway, w));
     gateway.on("unhealthy", (u) => this.emit("gateway:unhealthy", gateway, u));
     gateway.on("backoff", (b) => this.emit("gateway:backoff", gateway, b));
+    gateway.on("config", (c) => this.emit("gateway:config", gateway, c));
     this.#gateways.set(s.name, gateway);
     this.emit("gateway:added", gateway);
     if (grant.moved) this.emit("gateway:lease-moved", gateway, { from: grant.moved.from, to: grant.base, reason: grant.moved.reason });

@@ -46,9 +46,11 @@ export function describeConfigContract(target: ConfigContractTarget): void {
     const changes: ConfigChange[] = [];
     const seen: ProcIdentity[] = [];
     const patchLines: string[] = [];
+    const hostChanges: string[] = [];
 
     beforeAll(() => {
       host = new GatewayHost(target.hostOptions(tmp.dir, { from: target.portBase, to: target.portBase + 239 }));
+      host.on("gateway:config", (g, c) => hostChanges.push(`${g.name}:${c.source}`));
       gw = host.add({ name: "live" });
       gw.on("config", (c) => changes.push(c));
       gw.on("ready", (r) => seen.push(...treeOf(r.pid)));
@@ -116,6 +118,8 @@ export function describeConfigContract(target: ConfigContractTarget): void {
       expect(v.BY_HAND).toBe("1");
       expect(v.AFTER_HAND).toBe("2");
       expect(changes.some((c) => c.source === "clawhost")).toBe(true);
+      expect(hostChanges).toContain("live:external");
+      expect(hostChanges).toContain("live:clawhost");
     });
 
     it("stopped again: updates go to the file, and the next start serves them", async () => {
