@@ -25,6 +25,7 @@ export type { ConfigChange, ConfigStoreOptions, ConfigUpdate, ConfigUpdateResult
 export type { OpenClawConfig } from "./config/file.js";
 export type { ConfigIssue, ConfigValidator } from "./config/schema.js";
 export type { ExitFacts } from "./process/exit.js";
+export type { ExitInfo } from "./process/spawn.js";
 export { InstanceContext, portBlockFor } from "./context/context.js";
 export type { InstanceContextInit, PortBlock, PortRange } from "./context/context.js";
 export {

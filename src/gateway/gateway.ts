@@ -462,7 +462,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * const { changedPaths } = await gateway.updateConfig({ env: { vars: { REGION: null } } });
    * ```
    */
-  updateConfig(update: ConfigUpdate, opts: UpdateConfigOptions = {}): Promise<ConfigUpdateResult> {
+  async updateConfig(update: ConfigUpdate, opts: UpdateConfigOptions = {}): Promise<ConfigUpdateResult> {
     this.#assertUsable();
     return this.#config.update(update, opts);
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { ClawhostError } from "../errors.js";
 import { isAlive, readProc } from "./proc.js";
 
@@ -25,23 +25,37 @@ function ownerIsDead(lockDir: string): boolean {
   }
 }
 
-/** One attempt to take the lock; a dead holder's lock is moved aside and removed. */
-function tryTake(lockDir: string, attempt: number): boolean {
+/**
+ * One attempt to take the lock. A dead holder's lock is removed only under a second,
+ * short-lived "breaker" lock, with its deadness checked again there: without it, two
+ * takers that both saw the same dead holder could race, and the slower one would remove
+ * the fresh lock the faster one's successor had just made.
+ */
+function tryTake(lockDir: string): boolean {
   try {
     mkdirSync(lockDir, { mode: 0o700 });
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   }
-  if (ownerIsDead(lockDir)) {
-    // Move it aside atomically, so two takers cannot both delete a fresh lock.
-    const aside = `${lockDir}.stale.${process.pid}.${attempt}`;
+  if (!ownerIsDead(lockDir)) return false;
+  const breaker = `${lockDir}.break`;
+  try {
+    mkdirSync(breaker, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    // Held for microseconds; one left by a taker that died in between is cleared by age.
     try {
-      renameSync(lockDir, aside);
-      rmSync(aside, { recursive: true, force: true });
+      if (Date.now() - statSync(breaker).mtimeMs > ORPHAN_LOCK_MS) rmSync(breaker, { recursive: true, force: true });
     } catch {
-      // Someone else took it over first.
+      // Gone already.
     }
+    return false;
+  }
+  try {
+    if (ownerIsDead(lockDir)) rmSync(lockDir, { recursive: true, force: true });
+  } finally {
+    rmSync(breaker, { recursive: true, force: true });
   }
   return false;
 }
@@ -65,7 +79,7 @@ function lockTimeout(lockDir: string, timeoutMs: number): ClawhostError {
  */
 export function withLockSync<T>(lockDir: string, fn: () => T, timeoutMs = 10_000): T {
   const deadline = Date.now() + timeoutMs;
-  for (let attempt = 0; !tryTake(lockDir, attempt); attempt++) {
+  while (!tryTake(lockDir)) {
     if (Date.now() > deadline) throw lockTimeout(lockDir, timeoutMs);
     sleepSync(2 + Math.floor(Math.random() * 8));
   }
@@ -80,7 +94,7 @@ export function withLockSync<T>(lockDir: string, fn: () => T, timeoutMs = 10_000
 /** {@link withLockSync} for async critical sections (the config read-modify-write). */
 export async function withLock<T>(lockDir: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  for (let attempt = 0; !tryTake(lockDir, attempt); attempt++) {
+  while (!tryTake(lockDir)) {
     if (Date.now() > deadline) throw lockTimeout(lockDir, timeoutMs);
     await new Promise((r) => setTimeout(r, 2 + Math.floor(Math.random() * 8)));
   }
