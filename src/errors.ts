@@ -35,7 +35,8 @@ export type ClawhostErrorCode =
   | "CLAWHOST_LOCK_TIMEOUT"
   | "CLAWHOST_LEASE_HELD"
   | "CLAWHOST_STATE_DIR_IN_USE"
-  | "CLAWHOST_CRASH_LOOP";
+  | "CLAWHOST_CRASH_LOOP"
+  | "CLAWHOST_SCHEMA_UNAVAILABLE";
 
 /** Fields every {@link ClawhostError} may carry besides its code and message. */
 export interface ClawhostErrorInit {

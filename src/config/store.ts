@@ -284,7 +284,7 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
    * whole batch; only a batch that fails it is replayed update by update to find the
    * culprits, so a burst of a thousand costs one check.
    */
-  #applyAll(before: OpenClawConfig, exists: boolean, batch: Pending[], eachAgainstSchema = false): Applied {
+  async #applyAll(before: OpenClawConfig, exists: boolean, batch: Pending[], eachAgainstSchema = false): Promise<Applied> {
     const baseline = this.#opts.baseline?.();
     let draft = baseline ? fillMissing(before, baseline) : before;
     const out: Applied = { after: before, ok: [], failed: [] };
@@ -314,7 +314,7 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
       const changed = changedPaths(draft, candidate);
       if (changed.length > 0) {
         // An update answers for what it changes, not for what the file already held.
-        const issues = [...(this.#opts.owned?.(candidate, before) ?? []), ...(eachAgainstSchema ? this.#schemaIssues(candidate, changed) : [])];
+        const issues = [...(this.#opts.owned?.(candidate, before) ?? []), ...(eachAgainstSchema ? await this.#schemaIssues(candidate, changed) : [])];
         const mine = issues.filter((i) => touches(i.path, changed));
         if (mine.length > 0) {
           out.failed.push({ item, error: invalid(this.#opts.name, this.configPath, mine) });
@@ -327,14 +327,14 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
     out.after = draft;
     if (!eachAgainstSchema && out.ok.length > 0) {
       const changed = out.ok.flatMap((o) => o.changed);
-      if (this.#schemaIssues(draft, changed).length > 0) return this.#applyAll(before, exists, batch, true);
+      if ((await this.#schemaIssues(draft, changed)).length > 0) return this.#applyAll(before, exists, batch, true);
     }
     return out;
   }
 
-  #schemaIssues(config: OpenClawConfig, changed: readonly string[]): ConfigIssue[] {
+  async #schemaIssues(config: OpenClawConfig, changed: readonly string[]): Promise<ConfigIssue[]> {
     if (changed.length === 0 || !this.#opts.schema) return [];
-    return this.#opts.schema()(config).filter((i) => touches(i.path, changed));
+    return (await this.#opts.schema()(config)).filter((i) => touches(i.path, changed));
   }
 
   async #flush(): Promise<void> {
@@ -389,7 +389,7 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
       await this.#removeDeadTemps();
       const { bytes, exists, config: before } = await this.#readFile();
       this.#noticeExternal(bytes, before);
-      const applied = this.#applyAll(before, exists, batch);
+      const applied = await this.#applyAll(before, exists, batch);
       if (diffMergePatch(before, applied.after) !== undefined) {
         const text = `${JSON.stringify(applied.after, null, 2)}\n`;
         await writeFileAtomic(this.configPath, text);
@@ -438,7 +438,7 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
       const got = (await target.call("config.get", {})) as { hash?: string };
       const { bytes, exists, config: before } = await this.#readFile();
       this.#noticeExternal(bytes, before);
-      const applied = this.#applyAll(before, exists, batch);
+      const applied = await this.#applyAll(before, exists, batch);
       const patch = diffMergePatch(before, applied.after);
       if (patch === undefined) {
         this.#settle(applied, "live");
