@@ -87,6 +87,8 @@ export function describeConfigContract(target: ConfigContractTarget): void {
       expect(patchLines.length).toBeLessThan(30);
       expect(readdirSync(gw.context.configDir).filter((f) => f.includes("clobbered"))).toEqual([]);
       expect(gw.state).toBe("ready");
+      // Its own writes, and the gateway's writes of them, are never reported as someone else's.
+      expect(changes.filter((c) => c.source === "external")).toEqual([]);
     });
 
     it("an invalid update while running is rejected with the path, and the file stays byte-identical", async () => {
