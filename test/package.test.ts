@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 // `npm test` builds first: the published entry points must load from both module systems.
@@ -21,5 +23,30 @@ describe("the built package", () => {
     const r = spawnSync(process.execPath, [flag, "-e", code], { encoding: "utf8" });
     expect(r.stderr).toBe("");
     expect(r.stdout.trim()).toBe("function function false");
+  });
+
+  // The config validator runs in a worker that resolves ajv from the bundle's own URL.
+  it.each([
+    ["require", `const { GatewayHost } = require("clawhost");`, "--input-type=commonjs"],
+    ["import", `const { GatewayHost } = await import("clawhost");`, "--input-type=module"],
+  ])("validates a config against OpenClaw's schema with %s", (kind, load, flag) => {
+    const root = mkdtempSync(join(tmpdir(), `clawhost-pkg-${kind}-`));
+    try {
+      const code = `${load}
+        (async () => {
+          const host = new GatewayHost({ root: ${JSON.stringify(root)}, ports: { from: 46000, to: 46239 } });
+          const gw = host.add({ name: "p" });
+          const ok = await gw.updateConfig({ env: { vars: { A: "1" } } });
+          const bad = await gw.updateConfig({ env: { vars: { B: 2 } } }).catch((e) => e);
+          console.log(ok.applied, bad.code, bad.value);
+          host.remove("p");
+          await host[Symbol.asyncDispose]();
+        })();`;
+      const r = spawnSync(process.execPath, [flag, "-e", code], { encoding: "utf8" });
+      expect(r.stderr).toBe("");
+      expect(r.stdout.trim()).toBe("file CLAWHOST_CONFIG_INVALID env.vars.B");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

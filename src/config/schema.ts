@@ -154,6 +154,8 @@ export function openClawValidator(runtime: ResolvedRuntime): ConfigValidator {
   const start = (): Worker => {
     const w = new Worker(WORKER_SOURCE, {
       eval: true,
+      // The host's flags (--input-type=module, say) must not turn this CommonJS source into ESM.
+      execArgv: [],
       workerData: {
         file,
         node: runtime.node,
