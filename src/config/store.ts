@@ -41,9 +41,12 @@ export interface ConfigChange {
 
 /** Options of one update. */
 export interface UpdateConfigOptions {
-  /** Abort while the update still waits in the queue (once written it stays written). */
+  /**
+   * Abort while the update still waits: in the queue, or for a starting or restarting
+   * gateway to be ready (once written it stays written).
+   */
   signal?: AbortSignal;
-  /** Give up (`CLAWHOST_ABORTED`) if the update is still waiting in the queue after this long. */
+  /** Give up (`CLAWHOST_ABORTED`) if the update is still waiting after this long. */
   timeoutMs?: number;
 }
 
@@ -194,6 +197,14 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
    * or accepted for a restart). Rejects with `CLAWHOST_CONFIG_INVALID` naming the path
    * and the rule when the result would break OpenClaw's schema or a key clawhost owns;
    * the file then stays byte-identical.
+   *
+   * @example
+   * ```ts
+   * const { changedPaths } = await store.update((cfg) => {
+   *   const env = (cfg.env ??= {}) as { vars?: Record<string, string> };
+   *   (env.vars ??= {}).REGION = "eu";
+   * }, { timeoutMs: 30_000 });
+   * ```
    */
   update(update: ConfigUpdate, opts: UpdateConfigOptions = {}): Promise<ConfigUpdateResult> {
     const signals = [opts.signal, opts.timeoutMs === undefined ? undefined : AbortSignal.timeout(opts.timeoutMs)].filter((s) => s !== undefined);
@@ -249,7 +260,7 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
 
   #aborted(reason: unknown): ClawhostError {
     const timedOut = (reason as Error | undefined)?.name === "TimeoutError";
-    return new ClawhostError("CLAWHOST_ABORTED", `config update ${timedOut ? "timed out" : "aborted"} while waiting in the queue; nothing of it was written.`, {
+    return new ClawhostError("CLAWHOST_ABORTED", `config update ${timedOut ? "timed out" : "aborted"} while waiting (in the queue, or for the gateway to be ready); nothing of it was written.`, {
       gateway: this.#opts.name,
       fix: timedOut ? "raise timeoutMs, or find what holds the queue (a gateway that never becomes ready)." : undefined,
       cause: reason,
@@ -346,7 +357,8 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
       for (;;) {
         const mode = this.#opts.target?.mode() ?? "file";
         if (mode === "wait") {
-          await this.#opts.target!.changed();
+          await this.#waitForState(batch);
+          if (batch.length === 0) return;
           continue;
         }
         try {
@@ -365,6 +377,29 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
       this.#taken = [];
       this.#busy = false;
       if (this.#recheck) this.#scheduleCheck();
+    }
+  }
+
+  /**
+   * Between states (starting, restarting, stopping) the batch waits for the next one; an
+   * update whose signal fires or whose `timeoutMs` passes meanwhile leaves it, unwritten.
+   */
+  async #waitForState(batch: Pending[]): Promise<void> {
+    const signals = batch.map((i) => i.signal).filter((s): s is AbortSignal => s !== undefined);
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        for (const s of signals) s.removeEventListener("abort", done);
+        resolve();
+      };
+      void this.#opts.target!.changed().then(done);
+      for (const s of signals) s.addEventListener("abort", done, { once: true });
+    });
+    for (let i = batch.length - 1; i >= 0; i--) {
+      const item = batch[i]!;
+      if (!item.signal?.aborted) continue;
+      item.done = true;
+      item.reject(this.#aborted(item.signal.reason));
+      batch.splice(i, 1);
     }
   }
 

@@ -119,7 +119,7 @@ describe("ConfigStore on its own (no gateway)", () => {
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 
-  it("an aborted or timed-out update still waiting in the queue is rejected and never written", async () => {
+  it("an aborted or timed-out update still waiting (in the queue or for a state) is rejected and never written", async () => {
     const path = fresh();
     const store = new ConfigStore({ name: "u", configPath: path });
     const ac = new AbortController();
@@ -139,7 +139,23 @@ describe("ConfigStore on its own (no gateway)", () => {
     expect(late.code).toBe("CLAWHOST_ABORTED");
     expect(late.message).toMatch(/timed out/);
     expect(await Promise.race([first.then(() => "written"), new Promise((r) => setTimeout(() => r("queued"), 100))])).toBe("queued");
+    // One already taken from the queue, waiting for the gateway's next state, times out
+    // there too, unwritten; the store goes on with later updates.
+    let mode: "wait" | "file" = "wait";
+    let next!: () => void;
+    const waiter = new ConfigStore({
+      name: "u",
+      configPath: path,
+      target: { mode: () => mode, changed: () => new Promise((r) => (next = r)), call: () => Promise.reject(new Error("unused")) },
+    });
+    const waiting = (await waiter.update(setVar("WAITING", "1"), { timeoutMs: 50 }).catch((e: unknown) => e)) as ClawhostError;
+    expect(waiting.code).toBe("CLAWHOST_ABORTED");
     expect(readdirSync(join(path, "..")).includes("openclaw.json")).toBe(false);
+    const later = waiter.update(setVar("LATER", "1"));
+    mode = "file";
+    next();
+    expect((await later).applied).toBe("file");
+    expect(vars(await waiter.read())).toEqual({ LATER: "1" });
   });
 
   it("an edit by someone else is reported as external (the store's own writes are not)", async () => {
