@@ -33,8 +33,7 @@ export function listeningInodes(): Map<number, Set<string>> {
 }
 
 /** Ports among `ports` that some socket listens on (any address), per the kernel's tables. */
-export function listeningPorts(ports: Iterable<number>): number[] {
-  const inodes = listeningInodes();
+export function listeningPorts(ports: Iterable<number>, inodes: ReadonlyMap<number, unknown> = listeningInodes()): number[] {
   return [...ports].filter((p) => inodes.has(p));
 }
 

@@ -7,7 +7,7 @@ import { ClawhostError } from "../errors.js";
 import { isAlive, readProc } from "../process/proc.js";
 import type { ProcIdentity } from "../process/proc.js";
 import { blockOf, rangesOverlap } from "./allocator.js";
-import { findPortHolders, listeningPorts } from "./holders.js";
+import { findPortHolders, listeningInodes, listeningPorts } from "./holders.js";
 import { withLockSync } from "../process/lock.js";
 
 /** One gateway's claim on a port block, host-wide. */
@@ -48,8 +48,8 @@ function sameHolder(a: ProcIdentity | undefined, b: ProcIdentity): boolean {
  * True when the block's gateway or browser-control port is listened on right now by a
  * process other than `ownPids` (the gateway itself, left running to be adopted).
  */
-function blockBusy(base: number, ownPids: readonly number[] = []): boolean {
-  const busy = listeningPorts([base, base + 2]);
+function blockBusy(base: number, listening: ReadonlyMap<number, unknown>, ownPids: readonly number[] = []): boolean {
+  const busy = listeningPorts([base, base + 2], listening);
   if (busy.length === 0 || ownPids.length === 0) return busy.length > 0;
   return findPortHolders(busy).some((h) => h.pid === undefined || !ownPids.includes(h.pid));
 }
@@ -88,6 +88,9 @@ export class LeaseRegistry {
     /** Pids of this gateway's own surviving process (to be adopted): their ports do not make the block unusable. */
     ownPids?: readonly number[];
   }): LeaseGrant {
+    // The kernel's listener tables, read once and before the lock: the read costs
+    // milliseconds (it walks the whole TCP hash), and the lock serialises every host.
+    const listening = listeningInodes();
     return this.#mutate((leases) => {
       const me = self();
       const mine = leases.find((l) => l.root === req.root && l.name === req.name);
@@ -114,10 +117,10 @@ export class LeaseRegistry {
           );
         }
         base = req.requestedBase;
-      } else if (mine && !blockBusy(mine.base, req.ownPids)) {
+      } else if (mine && !blockBusy(mine.base, listening, req.ownPids)) {
         base = mine.base;
       } else {
-        const picked = this.#pickFree(req, others);
+        const picked = this.#pickFree(req, others, listening);
         base = picked.base;
         reclaimed = picked.reclaimed;
         if (mine) moved = { from: mine.base, reason: `port ${mine.base} or ${mine.base + 2} is held by another process` };
@@ -149,7 +152,11 @@ export class LeaseRegistry {
   }
 
   /** The lowest usable aligned base, and the dormant leases it takes over (if any). */
-  #pickFree(req: { name: string; range: { from: number; to: number } }, others: Lease[]): { base: number; reclaimed: Lease[] } {
+  #pickFree(
+    req: { name: string; range: { from: number; to: number } },
+    others: Lease[],
+    listening: ReadonlyMap<number, unknown>,
+  ): { base: number; reclaimed: Lease[] } {
     const { from, to } = req.range;
     for (const pass of ["free", "dormant"] as const) {
       for (let base = from; base + PORT_BLOCK_SPAN - 1 <= to; base += PORT_BLOCK_STRIDE) {
@@ -158,7 +165,7 @@ export class LeaseRegistry {
         const overlapping = others.filter((l) => rangesOverlap(blockOf(l.base), block));
         // Second pass: a block kept for a host that died may be given up, never a live one's.
         if (pass === "free" ? overlapping.length > 0 : overlapping.some((l) => l.holder && isAlive(l.holder))) continue;
-        if (blockBusy(base)) continue;
+        if (blockBusy(base, listening)) continue;
         return { base, reclaimed: overlapping };
       }
     }
