@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { GatewayHost } from "clawhost";
+import type { ClawhostError } from "clawhost";
 import { makeTmp } from "../helpers.js";
 import { describeConfigContract, setVar, vars } from "./contract.js";
 
@@ -32,6 +33,53 @@ describe("fake: the gateway's write budget spent", () => {
       expect(v.A).toBe("1");
       expect(patches.length).toBeGreaterThanOrEqual(3);
       expect(patches.length).toBeLessThanOrEqual(4);
+    } finally {
+      await host[Symbol.asyncDispose]();
+    }
+  });
+});
+
+describe("fake: patches the gateway refuses", () => {
+  const tmp = makeTmp("config-refused");
+  afterAll(() => tmp.cleanup());
+
+  it("a stale hash (another writer got in first): re-read, re-applied on top of the other write, nothing lost", async () => {
+    const host = new GatewayHost({ root: tmp.dir, ports: { from: 40200, to: 40439 }, openclaw: { bin } });
+    const gw = host.add({ name: "stale", env: { FAKE_GATEWAY_STALE_PATCHES: "2" } });
+    const external: string[] = [];
+    gw.on("config", (c) => c.source === "external" && external.push(...c.changedPaths));
+    try {
+      await gw.start();
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => gw.updateConfig(setVar(`S_${i}`, String(i)))));
+      expect(results.every((r) => r.applied === "live")).toBe(true);
+      const v = vars(await gw.readConfig());
+      for (let i = 0; i < 20; i++) expect(v[`S_${i}`]).toBe(String(i));
+      expect(v.OTHER_WRITER_0).toBe("1");
+      expect(v.OTHER_WRITER_1).toBe("1");
+      expect(external.sort()).toEqual(["env.vars.OTHER_WRITER_0", "env.vars.OTHER_WRITER_1"]);
+    } finally {
+      await host[Symbol.asyncDispose]();
+    }
+  });
+
+  it("a rule only the gateway knows: the batch is narrowed, the one bad update fails alone with the gateway's path", async () => {
+    const host = new GatewayHost({ root: tmp.dir, ports: { from: 40440, to: 40679 }, openclaw: { bin } });
+    const gw = host.add({ name: "refuse", env: { FAKE_GATEWAY_REFUSE_VAR: "FORBIDDEN" } });
+    try {
+      await gw.start();
+      const before = await gw.readConfig();
+      const settled = await Promise.allSettled(
+        Array.from({ length: 9 }, (_, i) => gw.updateConfig(setVar(i === 5 ? "FORBIDDEN" : `R_${i}`, String(i)))),
+      );
+      expect(settled.map((s) => s.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled", "fulfilled"]);
+      const err = (settled[5] as PromiseRejectedResult).reason as ClawhostError;
+      expect(err.code).toBe("CLAWHOST_CONFIG_INVALID");
+      expect(err.value).toBe("env.vars.FORBIDDEN");
+      expect((err.details as { issues: Array<{ rule: string }> }).issues[0]!.rule).toBe("gateway: config.patch");
+      const v = vars(await gw.readConfig());
+      expect(v.FORBIDDEN).toBeUndefined();
+      for (const i of [0, 1, 2, 3, 4, 6, 7, 8]) expect(v[`R_${i}`]).toBe(String(i));
+      expect(Object.keys(vars(before))).toEqual([]);
     } finally {
       await host[Symbol.asyncDispose]();
     }
