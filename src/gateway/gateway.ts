@@ -16,8 +16,8 @@ import type { PortHolder } from "../ports/holders.js";
 import { findBusyPorts } from "../ports/probe.js";
 import { runDoctor } from "../process/doctor.js";
 import type { DoctorResult } from "../process/doctor.js";
-import { classifyExit, readStateDirLocks, removeStaleStateDirLocks } from "../process/exit.js";
-import type { ExitReason } from "../process/exit.js";
+import { classifyExit, EXIT_CONFIG, readStateDirLocks, removeStaleStateDirLocks } from "../process/exit.js";
+import type { ExitReason, StateDirLock } from "../process/exit.js";
 import { isAlive, readProc } from "../process/proc.js";
 import { readRunRecord, removeRunRecord, writeRunRecord } from "../process/runfile.js";
 import type { ResolvedRuntime } from "../process/runtime.js";
@@ -243,6 +243,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   #readySince: number | undefined;
   #readyMs: number | undefined;
   #lastExit: GatewayExitInfo | undefined;
+  /** What the last exit means, with the holders clawhost found when it happened. */
+  #lastExitError: ClawhostError | undefined;
   #lastError: ClawhostError | undefined;
   #restarts = 0;
   #adopted = false;
@@ -935,11 +937,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   #onExit(proc: SpawnedGateway, info: ExitInfo): void {
     const requested = this.#requested.get(proc);
-    const holder = readStateDirLocks(this.context.stateDir).find((l) => l.alive && l.pid !== info.pid && !proc.tree.alive().some((m) => m.pid === l.pid));
-    const mine = new Set(proc.tree.alive().map((m) => m.pid));
-    mine.add(info.pid);
+    // What clawhost checks itself, only where the exit status leaves it open: a state-dir
+    // holder explains a 78, a port holder another non-zero code; our own ends need neither.
+    const unexplained = requested === undefined && info.code !== 0 && info.code !== null;
+    const mine = unexplained ? new Set([info.pid, ...proc.tree.alive().map((m) => m.pid)]) : new Set<number>();
+    const holder =
+      unexplained && info.code === EXIT_CONFIG ? readStateDirLocks(this.context.stateDir).find((l) => l.alive && !mine.has(l.pid)) : undefined;
     const portHolders =
-      info.code !== 0 && info.code !== null
+      unexplained && info.code !== EXIT_CONFIG
         ? findPortHolders([this.context.ports.gateway, this.context.ports.browserControl]).filter((h) => h.pid !== undefined && !mine.has(h.pid))
         : [];
     const reason = classifyExit(info, {
@@ -952,6 +957,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const exit: GatewayExitInfo = { ...info, reason, phase: ready ? "running" : "starting", uptimeMs, outputTail: [...this.#tail] };
     this.#exits.set(proc, exit);
     this.#lastExit = exit;
+    this.#lastExitError = this.#errorForExit(exit, holder, portHolders);
     if (reason !== "stopped" && reason !== "start-timeout") removeRunRecord(this.context.runFile);
     this.emit("exit", exit);
     if (this.#proc !== proc || !ready || requested === "stopped" || this.#stopRequested) return;
@@ -961,7 +967,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#conn?.close();
     this.#conn = undefined;
     this.#hello = undefined;
-    const error = this.#errorForExit(exit, holder?.pid, portHolders);
+    const error = this.#lastExitError;
     this.#cleanup = this.#endProcess(this.#deps.stopTimeoutMs, "stopped").finally(() => {
       this.#cleanup = undefined;
     });
@@ -1149,8 +1155,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return rest;
   }
 
-  #errorForExit(exit: GatewayExitInfo, stateDirHolder: number | undefined, portHolders: PortHolder[]): ClawhostError {
-    if (exit.reason === "state-dir-in-use" && stateDirHolder !== undefined) return this.#stateDirInUse(stateDirHolder, undefined);
+  #errorForExit(exit: GatewayExitInfo, stateDirHolder: StateDirLock | undefined, portHolders: PortHolder[]): ClawhostError {
+    if (exit.reason === "state-dir-in-use" && stateDirHolder !== undefined) return this.#stateDirInUse(stateDirHolder.pid, stateDirHolder.path);
     if (exit.reason === "port-conflict") return this.#portInUse(portHolders.map((h) => h.port), portHolders, "the gateway exited");
     return new ClawhostError("CLAWHOST_GATEWAY_EXITED", `the gateway exited unexpectedly (${describeExit(exit)}, ${exit.reason}).`, {
       gateway: this.name,
@@ -1216,16 +1222,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         cause: err,
       });
     }
-    if (isClawhostError(err, "CLAWHOST_GATEWAY_EXITED")) {
-      const exit = this.#lastExit;
-      if (exit?.reason === "state-dir-in-use") {
-        const holder = readStateDirLocks(this.context.stateDir).find((l) => l.alive);
-        if (holder) return this.#stateDirInUse(holder.pid, holder.path);
-      }
-      if (exit?.reason === "port-conflict") {
-        const holders = findPortHolders([this.context.ports.gateway, this.context.ports.browserControl]).filter((h) => h.pid !== undefined);
-        return this.#portInUse(holders.map((h) => h.port), holders, "the gateway exited");
-      }
+    // The holder found when it exited names the cause better than the exit itself.
+    const reason = this.#lastExit?.reason;
+    if (isClawhostError(err, "CLAWHOST_GATEWAY_EXITED") && (reason === "state-dir-in-use" || reason === "port-conflict") && this.#lastExitError) {
+      return this.#lastExitError;
     }
     if (isClawhostError(err)) return err;
     return new ClawhostError("CLAWHOST_START_FAILED", `start failed: ${(err as Error)?.message ?? String(err)}.`, {
