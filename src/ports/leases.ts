@@ -90,7 +90,8 @@ export class LeaseRegistry {
   }): LeaseGrant {
     // The kernel's listener tables, read once and before the lock: the read costs
     // milliseconds (it walks the whole TCP hash), and the lock serialises every host.
-    const listening = listeningInodes();
+    // An explicit port needs none here (the pre-spawn probe checks it).
+    const listening = req.requestedBase === undefined ? listeningInodes() : new Map<number, Set<string>>();
     return this.#mutate((leases) => {
       const me = self();
       const mine = leases.find((l) => l.root === req.root && l.name === req.name);
