@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { delimiter, dirname } from "node:path";
 import { createInterface } from "node:readline";
@@ -72,13 +73,18 @@ export function spawnGateway(
     outFd = openSync(ctx.outputFile, "a", 0o600);
     tailFrom = statSync(ctx.outputFile).size;
   }
-  const child = spawn(command, args, {
-    cwd: ctx.cwd,
-    env,
-    detached: outlive,
-    stdio: outlive ? ["ignore", outFd!, outFd!] : ["ignore", "pipe", "pipe"],
-  });
-  if (outFd !== undefined) closeSync(outFd);
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, {
+      cwd: ctx.cwd,
+      env,
+      detached: outlive,
+      stdio: outlive ? ["ignore", outFd!, outFd!] : ["ignore", "pipe", "pipe"],
+    });
+  } finally {
+    // The child holds its own copy; ours is closed even when spawn throws.
+    if (outFd !== undefined) closeSync(outFd);
+  }
   const pid = child.pid ?? -1;
   const exited = new Promise<ExitInfo>((resolve) => {
     child.once("exit", (code, signal) => resolve({ pid, code, signal }));
