@@ -11,7 +11,7 @@ process.stdin.once("data", async () => {
   const t0 = performance.now();
   for (let i = 0; i < Number(count); i++) {
     const s = performance.now();
-    host.add({ name: `g${i}` });
+    await host.add({ name: `g${i}` });
     lat.push(performance.now() - s);
     await host.remove(`g${i}`);
   }

@@ -12,7 +12,7 @@ import { GatewayHost, isClawhostError } from "clawhost";
 const ROUNDS = Number(process.env.ROUNDS ?? 50);
 const root = mkdtempSync(join(tmpdir(), "clawhost-bench-refusal-"));
 const host = new GatewayHost({ root, ports: { from: 25000, to: 25999 } });
-const gw = host.add({ name: "busy" });
+const gw = await host.add({ name: "busy" });
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);

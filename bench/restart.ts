@@ -34,7 +34,7 @@ async function crashToReady(gw: Gateway): Promise<number> {
 
 const results = variants.map(() => [] as number[]);
 try {
-  const gws = variants.map((v, i) => host.add({ name: `v${i}`, restart: { initialDelayMs: v.delayMs, factor: 1, jitter: 0, resetAfterMs: 0 } }));
+  const gws = await Promise.all(variants.map((v, i) => host.add({ name: `v${i}`, restart: { initialDelayMs: v.delayMs, factor: 1, jitter: 0, resetAfterMs: 0 } })));
   for (const gw of gws) await gw.start();
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < gws.length; i++) {

@@ -36,7 +36,7 @@ const cold: number[] = [];
 const warm: number[] = [];
 const rss: number[] = [];
 try {
-  const gws = [host.add({ name: "a" }), host.add({ name: "b" })];
+  const gws = [await host.add({ name: "a" }), await host.add({ name: "b" })];
   const cacheDir = gws[0]!.context.compileCacheDir;
   for (let round = 0; round < ROUNDS; round++) {
     for (const mode of ["cold", "warm"] as const) {

@@ -21,7 +21,7 @@ const ticker = setInterval(() => {
 }, 5);
 await new Promise((r) => setTimeout(r, 50));
 const host = new GatewayHost({ root, ports: { from: 45000, to: 45239 } });
-const gw = host.add({ name: "v" });
+const gw = await host.add({ name: "v" });
 const t0 = performance.now();
 if (mode === "clawhost") {
   await gw.updateConfig((cfg) => {

@@ -20,8 +20,8 @@ async function waitForNewBoot(gw: Gateway, bootId: string | undefined): Promise<
 const root = mkdtempSync(join(tmpdir(), "clawhost-demo-"));
 const host = new GatewayHost({ root });
 try {
-  const main = host.add({ name: "main" });
-  const rescue = host.add({ name: "rescue" });
+  const main = await host.add({ name: "main" });
+  const rescue = await host.add({ name: "rescue" });
   console.log(`openclaw ${host.runtime.openclawVersion} on node ${host.runtime.nodeVersion}; root ${root}`);
 
   const t0 = performance.now();

@@ -52,6 +52,13 @@ export interface ClawhostErrorInit {
   cause?: unknown;
 }
 
+// A registry symbol, not a module-local one: the ESM and CJS builds each define their own class.
+const BRAND = Symbol.for("clawhost.error");
+
+function isBranded(value: unknown): value is ClawhostError {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
 /**
  * The one base class of every error clawhost throws. `code` is stable; the message
  * starts with the gateway's name (when there is one) and names the value and the fix.
@@ -66,6 +73,9 @@ export interface ClawhostErrorInit {
  *   }
  * }
  * ```
+ *
+ * `instanceof ClawhostError` and {@link isClawhostError} also recognise errors created
+ * by the other module build (an ESM app using a CJS dependency that loaded clawhost).
  */
 export class ClawhostError extends Error {
   /** Stable machine-readable code. */
@@ -89,6 +99,23 @@ export class ClawhostError extends Error {
     this.value = init.value;
     this.fix = init.fix;
     this.details = init.details;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /**
+   * True for any ClawhostError, whichever build (ESM or CJS) created it; subclasses
+   * keep the ordinary prototype check.
+   *
+   * @example
+   * ```ts
+   * import { ClawhostError } from "clawhost";
+   * // `err` may come from a CJS dependency that loaded clawhost's other build.
+   * if (err instanceof ClawhostError) console.error(err.code);
+   * ```
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== ClawhostError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return isBranded(value);
   }
 
   /** JSON form: code, message, gateway, value, fix, details. */
@@ -105,7 +132,17 @@ export class ClawhostError extends Error {
   }
 }
 
-/** True when `err` is a {@link ClawhostError}, optionally with the given code. */
+/**
+ * True when `err` is a {@link ClawhostError}, optionally with the given code. Works
+ * across the ESM and CJS builds: it checks a brand, not the prototype chain.
+ *
+ * @example
+ * ```ts
+ * import { isClawhostError } from "clawhost";
+ * try { await host.startAll(); }
+ * catch (err) { if (isClawhostError(err, "CLAWHOST_PORT_IN_USE")) console.error(err.fix); }
+ * ```
+ */
 export function isClawhostError(err: unknown, code?: ClawhostErrorCode): err is ClawhostError {
-  return err instanceof ClawhostError && (code === undefined || err.code === code);
+  return isBranded(err) && (code === undefined || err.code === code);
 }

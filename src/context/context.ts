@@ -1,42 +1,8 @@
 import { join } from "node:path";
-import { PORT_BLOCK_SPAN } from "./schema.js";
+import { portBlockFor } from "../ports/block.js";
+import type { PortBlock } from "../ports/block.js";
 import type { NormalizedGatewaySpec } from "./schema.js";
 import { redactEnv, scrubEnv } from "./env.js";
-
-/** A range of ports, both ends included. */
-export interface PortRange {
-  readonly start: number;
-  readonly end: number;
-}
-
-/**
- * The ports one gateway claims, all derived from its base port.
- *
- * @example
- * ```ts
- * const { gateway, browserControl, cdp, block } = main.context.ports;
- * ```
- */
-export interface PortBlock {
-  /** The gateway's WebSocket/HTTP port (the base). */
-  readonly gateway: number;
-  /** Browser control server: base+2. */
-  readonly browserControl: number;
-  /** CDP range of browser profiles: base+11..base+110. */
-  readonly cdp: PortRange;
-  /** Every port the gateway may bind: base..base+110. */
-  readonly block: PortRange;
-}
-
-/** Derive the port block of a base port. */
-export function portBlockFor(base: number): PortBlock {
-  return Object.freeze({
-    gateway: base,
-    browserControl: base + 2,
-    cdp: Object.freeze({ start: base + 11, end: base + 110 }),
-    block: Object.freeze({ start: base, end: base + PORT_BLOCK_SPAN - 1 }),
-  });
-}
 
 /** Inputs from which an {@link InstanceContext} is derived. */
 export interface InstanceContextInit {

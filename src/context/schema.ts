@@ -1,18 +1,13 @@
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { ClawhostError } from "../errors.js";
-import { livenessSchema, restartPolicySchema } from "../gateway/policy.js";
-import type { LivenessOptions, RestartPolicy } from "../gateway/policy.js";
+import { MAX_BASE_PORT, PORT_BLOCK_SPAN } from "../ports/block.js";
+import { getPath, OWNED_CONFIG_KEYS } from "./owned.js";
+import { livenessSchema, restartPolicySchema } from "./supervision.js";
+import type { LivenessOptions, RestartPolicy } from "./supervision.js";
 
 /** OpenClaw's own profile-name rule, which clawhost applies to gateway names. */
 export const GATEWAY_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
-
-/** Ports one gateway may claim: base..base+110. */
-export const PORT_BLOCK_SPAN = 111;
-/** Distance between automatically allocated blocks. */
-export const PORT_BLOCK_STRIDE = 120;
-/** Highest base port whose block still fits below 65536. */
-export const MAX_BASE_PORT = 65535 - (PORT_BLOCK_SPAN - 1);
 
 /**
  * Env keys clawhost owns in the child: a spec may not set them, because each one would
@@ -128,22 +123,6 @@ export interface HostOptions {
 /** Host options after parsing, with defaults applied. */
 export type NormalizedHostOptions = z.output<typeof hostOptionsSchema> & { root: string };
 
-const OWNED_CONFIG_PATHS: ReadonlyArray<readonly string[]> = [
-  ["gateway", "port"],
-  ["gateway", "bind"],
-  ["gateway", "auth"],
-  ["logging", "file"],
-];
-
-function getPath(obj: unknown, path: readonly string[]): unknown {
-  let cur: unknown = obj;
-  for (const key of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<string, unknown>)[key];
-  }
-  return cur;
-}
-
 /** zod schema of {@link GatewaySpec}. */
 export const gatewaySpecSchema = z
   .object({
@@ -166,13 +145,10 @@ export const gatewaySpecSchema = z
     config: z
       .record(z.string(), z.unknown())
       .superRefine((cfg, ctx) => {
-        for (const path of OWNED_CONFIG_PATHS) {
-          if (getPath(cfg, path) !== undefined) {
-            ctx.addIssue({
-              code: "custom",
-              path: [...path],
-              message: "is owned by clawhost (port, loopback bind, token auth, per-gateway log file)",
-            });
+        for (const key of OWNED_CONFIG_KEYS) {
+          const value = getPath(cfg, key.path);
+          if (!key.specMay(value)) {
+            ctx.addIssue({ code: "custom", path: key.path.split("."), message: `is owned by clawhost (${key.why}); got ${JSON.stringify(value)}` });
           }
         }
       })

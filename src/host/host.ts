@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, isAbsolute } from "node:path";
 import { EventEmitter } from "eventemitter3";
@@ -9,8 +10,11 @@ import { normalizeGatewaySpec, normalizeHostOptions } from "../context/schema.js
 import type { GatewaySpec, HostOptions, NormalizedHostOptions } from "../context/schema.js";
 import type { ConfigChange } from "../config/store.js";
 import { ClawhostError } from "../errors.js";
+import { DEFAULT_LIVENESS, DEFAULT_RESTART_POLICY } from "../context/supervision.js";
+import { Ticker } from "../gateway/clock.js";
+import { defaultDeps } from "../gateway/deps.js";
+import type { GatewayDeps } from "../gateway/deps.js";
 import { Gateway } from "../gateway/gateway.js";
-import { DEFAULT_LIVENESS, DEFAULT_RESTART_POLICY } from "../gateway/policy.js";
 import type {
   GatewayBackoffInfo,
   GatewayUnhealthyInfo,
@@ -21,7 +25,7 @@ import type {
   GatewayStateChange,
   GatewayWarning,
   OperationOptions,
-} from "../gateway/gateway.js";
+} from "../gateway/types.js";
 import { defaultPortRange } from "../ports/allocator.js";
 import { LeaseRegistry } from "../ports/leases.js";
 import { resolveRuntime } from "../process/runtime.js";
@@ -54,8 +58,8 @@ export interface HostSnapshot {
 }
 
 /** The gateway an earlier host left running for this root and name (to be adopted or ended), if alive. */
-function survivingGatewayPids(runFile: string): number[] {
-  const rec = readRunRecord(runFile);
+async function survivingGatewayPids(runFile: string): Promise<number[]> {
+  const rec = await readRunRecord(runFile);
   return rec && isAlive({ pid: rec.pid, startTime: rec.startTime }) ? [rec.pid] : [];
 }
 
@@ -92,14 +96,20 @@ export class GatewayHost extends EventEmitter<HostEvents> {
   readonly #opts: NormalizedHostOptions;
   readonly #runtime: ResolvedRuntime;
   readonly #gateways = new Map<string, Gateway>();
+  readonly #adding = new Set<string>();
   readonly #leases: LeaseRegistry;
   readonly #range: { from: number; to: number };
   readonly #compileCacheDir = join(tmpdir(), "node-compile-cache");
+  /** One timer per interval for every gateway's periodic work. */
+  readonly #ticker = new Ticker();
+  /** @internal Seams for the state machine's tests. */
+  readonly #seams: Partial<GatewayDeps>;
   #disposed = false;
 
-  constructor(options: HostOptions) {
+  constructor(options: HostOptions, /** @internal */ seams: Partial<GatewayDeps> = {}) {
     super();
     this.#opts = normalizeHostOptions(options);
+    this.#seams = seams;
     this.#runtime = resolveRuntime({
       bin: this.#opts.openclaw.bin,
       node: this.#opts.openclaw.node,
@@ -123,22 +133,24 @@ export class GatewayHost extends EventEmitter<HostEvents> {
    * Register a gateway: validate the spec, fix its port block and paths, and refuse
    * (before anything is spawned or written) a duplicate name, an overlapping port block,
    * a config path, state dir or workspace shared with another gateway, or a block that
-   * does not fit below 65536. `context` is complete when it returns.
+   * does not fit below 65536. `context` is complete when it resolves. The host-wide lease
+   * registry's lock is waited for asynchronously (`timeoutMs`, default 10000), so a lock
+   * held by another process never blocks this event loop.
    *
    * @example
    * ```ts
-   * const rescue = host.add({ name: "rescue", port: 19789 });
+   * const rescue = await host.add({ name: "rescue", port: 19789 });
    * rescue.context.ports.cdp; // { start: 19800, end: 19899 }
    * ```
    */
-  add(spec: GatewaySpec): Gateway {
+  async add(spec: GatewaySpec, opts: OperationOptions = {}): Promise<Gateway> {
     this.#assertLive();
     let s = normalizeGatewaySpec(spec);
     if (s.profile) {
       const layout = readProfileLayout(s.name, this.#opts.profileHome ?? defaultProfileHome());
       s = { ...s, port: s.port ?? layout.port, paths: { configPath: layout.configPath, stateDir: layout.stateDir, workspace: layout.workspace } };
     }
-    if (this.#gateways.has(s.name)) {
+    if (this.#gateways.has(s.name) || this.#adding.has(s.name)) {
       throw new ClawhostError("CLAWHOST_DUPLICATE_NAME", `a gateway named ${JSON.stringify(s.name)} is already registered.`, {
         gateway: s.name,
         value: s.name,
@@ -163,20 +175,27 @@ export class GatewayHost extends EventEmitter<HostEvents> {
     }
     // A lease belongs to its root: the root must exist for the lease to live.
     const createdRoot = !existsSync(this.#opts.root);
-    if (createdRoot) mkdirSync(this.#opts.root, { recursive: true, mode: 0o700 });
-    let grant: ReturnType<LeaseRegistry["acquire"]>;
+    if (createdRoot) await mkdir(this.#opts.root, { recursive: true, mode: 0o700 });
+    let grant: Awaited<ReturnType<LeaseRegistry["acquire"]>>;
+    // Names are claimed before the await, so two concurrent adds of one name cannot both pass.
+    this.#adding.add(s.name);
     try {
-      grant = this.#leases.acquire({
+      grant = await this.#leases.acquire({
         root: this.#opts.root,
         name: s.name,
         requestedBase: s.port,
         range: this.#range,
-        ownPids: survivingGatewayPids(draft.runFile),
+        ownPids: await survivingGatewayPids(draft.runFile),
+        signal: opts.signal,
+        timeoutMs: opts.timeoutMs,
       });
     } catch (err) {
-      if (createdRoot) rmSync(this.#opts.root, { recursive: true, force: true });
+      if (createdRoot) await rm(this.#opts.root, { recursive: true, force: true });
       throw err;
+    } finally {
+      this.#adding.delete(s.name);
     }
+    this.#assertLive();
     const ctx = contextFor(grant.base);
     const o = this.#opts;
     const liveness = s.liveness === false || (s.liveness === undefined && o.liveness === false) ? false : {
@@ -184,17 +203,22 @@ export class GatewayHost extends EventEmitter<HostEvents> {
       ...(o.liveness === false ? {} : o.liveness),
       ...(s.liveness === undefined ? {} : s.liveness),
     };
-    const gateway = new Gateway(ctx, {
-      runtime: () => this.#runtime,
-      readyTimeoutMs: o.readyTimeoutMs,
-      stopTimeoutMs: o.stopTimeoutMs,
-      supervision: {
-        restart: { ...DEFAULT_RESTART_POLICY, ...o.restart, ...s.restart },
-        liveness,
-        outlive: s.outlive ?? o.outlive,
-        doctor: o.doctor,
-      },
-    });
+    const gateway = new Gateway(
+      ctx,
+      defaultDeps({
+        ticker: this.#ticker,
+        ...this.#seams,
+        runtime: () => this.#runtime,
+        readyTimeoutMs: o.readyTimeoutMs,
+        stopTimeoutMs: o.stopTimeoutMs,
+        supervision: {
+          restart: { ...DEFAULT_RESTART_POLICY, ...o.restart, ...s.restart },
+          liveness,
+          outlive: s.outlive ?? o.outlive,
+          doctor: o.doctor,
+        },
+      }),
+    );
     gateway.on("state", (c) => this.emit("gateway:state", gateway, c));
     gateway.on("ready", (i) => this.emit("gateway:ready", gateway, i));
     gateway.on("exit", (i) => this.emit("gateway:exit", gateway, i));
@@ -249,7 +273,7 @@ export class GatewayHost extends EventEmitter<HostEvents> {
     await gateway.stop(opts);
     gateway.markDisposed();
     this.#gateways.delete(name);
-    this.#leases.release(this.#opts.root, name);
+    await this.#leases.release(this.#opts.root, name);
     this.emit("gateway:removed", gateway);
   }
 
@@ -340,7 +364,7 @@ export class GatewayHost extends EventEmitter<HostEvents> {
       this.#disposed = true;
       for (const g of this.list()) g.markDisposed();
       // The blocks stay reserved for this root (a new host on it gets them back), unheld.
-      this.#leases.detach(this.#opts.root, this.list().map((g) => g.name));
+      await this.#leases.detach(this.#opts.root, this.list().map((g) => g.name));
     }
   }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { MAX_BASE_PORT, PORT_BLOCK_SPAN } from "../context/schema.js";
-import type { PortRange } from "../context/context.js";
+import { MAX_BASE_PORT, PORT_BLOCK_SPAN } from "./block.js";
+import type { PortRange } from "./block.js";
 
 /** The kernel's ephemeral port range (outgoing connections), or Linux's default. */
 export function readEphemeralRange(path = "/proc/sys/net/ipv4/ip_local_port_range"): PortRange {
@@ -18,14 +18,4 @@ export function defaultPortRange(): { from: number; to: number } {
   const eph = readEphemeralRange();
   const to = eph.start > 20000 + PORT_BLOCK_SPAN ? eph.start - 1 : MAX_BASE_PORT + PORT_BLOCK_SPAN - 1;
   return { from: 20000, to };
-}
-
-/** True when the two ranges share a port. */
-export function rangesOverlap(a: PortRange, b: PortRange): boolean {
-  return a.start <= b.end && b.start <= a.end;
-}
-
-/** The block a base port claims. */
-export function blockOf(base: number): PortRange {
-  return { start: base, end: base + PORT_BLOCK_SPAN - 1 };
 }

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { readCmdline } from "../process/proc.js";
 
 /** A process holding a listening socket. */
@@ -10,16 +11,32 @@ export interface PortHolder {
 
 const LISTEN = "0A";
 
+const TCP_TABLES = ["/proc/net/tcp", "/proc/net/tcp6"];
+
 /** Listening socket inodes by port, from /proc/net/tcp and tcp6 (Linux). */
 export function listeningInodes(): Map<number, Set<string>> {
+  return parseTables(
+    TCP_TABLES.map((file) => {
+      try {
+        return readFileSync(file, "utf8");
+      } catch {
+        return "";
+      }
+    }),
+  );
+}
+
+/**
+ * {@link listeningInodes} off the event loop: the kernel walks its whole TCP hash to
+ * produce these files (milliseconds on a busy host), so the read runs in the thread pool.
+ */
+export async function readListeningInodes(): Promise<Map<number, Set<string>>> {
+  return parseTables(await Promise.all(TCP_TABLES.map((file) => readFile(file, "utf8").catch(() => ""))));
+}
+
+function parseTables(texts: string[]): Map<number, Set<string>> {
   const out = new Map<number, Set<string>>();
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
+  for (const text of texts) {
     for (const line of text.split("\n").slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f.length < 10 || f[3] !== LISTEN) continue;

@@ -1,14 +1,15 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, chmodSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readFile, stat } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { PORT_BLOCK_SPAN, PORT_BLOCK_STRIDE } from "../context/schema.js";
-import type { PortRange } from "../context/context.js";
 import { ClawhostError } from "../errors.js";
+import { writeFileAtomic } from "../fs/atomic.js";
+import { withLock } from "../fs/lock.js";
 import { isAlive, readProc } from "../process/proc.js";
 import type { ProcIdentity } from "../process/proc.js";
-import { blockOf, rangesOverlap } from "./allocator.js";
-import { findPortHolders, listeningInodes, listeningPorts } from "./holders.js";
-import { withLockSync } from "../process/lock.js";
+import { blockOf, essentialPorts, PORT_BLOCK_SPAN, PORT_BLOCK_STRIDE, rangesOverlap } from "./block.js";
+import type { PortRange } from "./block.js";
+import { findPortHolders, listeningPorts, readListeningInodes } from "./holders.js";
 
 /** One gateway's claim on a port block, host-wide. */
 export interface Lease {
@@ -49,7 +50,7 @@ function sameHolder(a: ProcIdentity | undefined, b: ProcIdentity): boolean {
  * process other than `ownPids` (the gateway itself, left running to be adopted).
  */
 function blockBusy(base: number, listening: ReadonlyMap<number, unknown>, ownPids: readonly number[] = []): boolean {
-  const busy = listeningPorts([base, base + 2], listening);
+  const busy = listeningPorts(essentialPorts(base), listening);
   if (busy.length === 0 || ownPids.length === 0) return busy.length > 0;
   return findPortHolders(busy).some((h) => h.pid === undefined || !ownPids.includes(h.pid));
 }
@@ -78,21 +79,23 @@ export class LeaseRegistry {
    * lease while it is usable, else the lowest free aligned block in `range`. Throws
    * `CLAWHOST_PORT_OVERLAP` (requested block overlaps another lease, naming it),
    * `CLAWHOST_LEASE_HELD` (another live host manages this root and name) or
-   * `CLAWHOST_PORTS_EXHAUSTED`.
+   * `CLAWHOST_PORTS_EXHAUSTED`. The registry lock is waited for asynchronously.
    */
-  acquire(req: {
+  async acquire(req: {
     root: string;
     name: string;
     requestedBase?: number | undefined;
     range: { from: number; to: number };
     /** Pids of this gateway's own surviving process (to be adopted): their ports do not make the block unusable. */
     ownPids?: readonly number[];
-  }): LeaseGrant {
+    signal?: AbortSignal | undefined;
+    timeoutMs?: number | undefined;
+  }): Promise<LeaseGrant> {
     // The kernel's listener tables, read once and before the lock: the read costs
     // milliseconds (it walks the whole TCP hash), and the lock serialises every host.
     // An explicit port needs none here (the pre-spawn probe checks it).
-    const listening = req.requestedBase === undefined ? listeningInodes() : new Map<number, Set<string>>();
-    return this.#mutate((leases) => {
+    const listening = req.requestedBase === undefined ? await readListeningInodes() : new Map<number, Set<string>>();
+    return this.#mutate({ signal: req.signal, timeoutMs: req.timeoutMs, gateway: req.name }, (leases) => {
       const me = self();
       const mine = leases.find((l) => l.root === req.root && l.name === req.name);
       if (mine?.holder && !sameHolder(mine.holder, me) && isAlive(mine.holder)) {
@@ -134,22 +137,22 @@ export class LeaseRegistry {
   }
 
   /** Drop the lease of (root, name): the block is free for anyone. */
-  release(root: string, name: string): void {
-    this.#mutate((leases) => ({ result: undefined, leases: leases.filter((l) => !(l.root === root && l.name === name)) }));
+  release(root: string, name: string): Promise<void> {
+    return this.#mutate({}, (leases) => ({ result: undefined, leases: leases.filter((l) => !(l.root === root && l.name === name)) }));
   }
 
   /** Keep the leases of `root` (its blocks stay reserved for it) but mark them unheld. */
-  detach(root: string, names: readonly string[]): void {
+  detach(root: string, names: readonly string[]): Promise<void> {
     const me = self();
-    this.#mutate((leases) => ({
+    return this.#mutate({}, (leases) => ({
       result: undefined,
       leases: leases.map((l) => (l.root === root && names.includes(l.name) && sameHolder(l.holder, me) ? { ...l, holder: undefined } : l)),
     }));
   }
 
   /** Every lease, after reclaiming those whose root is gone. */
-  list(): Lease[] {
-    return this.#mutate((leases) => ({ result: leases.map((l) => ({ ...l })), leases }));
+  list(): Promise<Lease[]> {
+    return this.#mutate({}, (leases) => ({ result: leases.map((l) => ({ ...l })), leases }));
   }
 
   /** The lowest usable aligned base, and the dormant leases it takes over (if any). */
@@ -177,25 +180,28 @@ export class LeaseRegistry {
     });
   }
 
-  #mutate<T>(fn: (leases: Lease[]) => { result: T; leases: Lease[] }): T {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    if ((statSync(this.dir).mode & 0o777) !== 0o700) chmodSync(this.dir, 0o700);
-    return withLockSync(this.#lock, () => {
-      const stored = this.#read();
-      const { result, leases } = fn(stored.filter((l) => existsSync(l.root)));
-      const text = `${JSON.stringify(leases, null, 1)}\n`;
-      if (text !== `${JSON.stringify(stored, null, 1)}\n`) {
-        const tmp = `${this.#file}.${process.pid}.tmp`;
-        writeFileSync(tmp, text, { mode: 0o600 });
-        renameSync(tmp, this.#file);
-      }
-      return result;
-    });
+  async #mutate<T>(
+    opts: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined; gateway?: string },
+    fn: (leases: Lease[]) => { result: T; leases: Lease[] },
+  ): Promise<T> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    if (((await stat(this.dir)).mode & 0o777) !== 0o700) await chmod(this.dir, 0o700);
+    return withLock(
+      this.#lock,
+      async () => {
+        const stored = await this.#read();
+        const { result, leases } = fn(stored.filter((l) => existsSync(l.root)));
+        const text = `${JSON.stringify(leases, null, 1)}\n`;
+        if (text !== `${JSON.stringify(stored, null, 1)}\n`) await writeFileAtomic(this.#file, text);
+        return result;
+      },
+      { timeoutMs: opts.timeoutMs ?? 10_000, signal: opts.signal, gateway: opts.gateway },
+    );
   }
 
-  #read(): Lease[] {
+  async #read(): Promise<Lease[]> {
     try {
-      const parsed = JSON.parse(readFileSync(this.#file, "utf8")) as unknown;
+      const parsed = JSON.parse(await readFile(this.#file, "utf8")) as unknown;
       return Array.isArray(parsed) ? (parsed as Lease[]) : [];
     } catch {
       return [];

@@ -29,6 +29,7 @@ export async function runDoctor(
   const { command, args, env } = openclawCommand(runtime, ctx, token, ["doctor", "--fix", "--yes", "--non-interactive"]);
   const child = spawn(command, args, { cwd: ctx.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   const tree = new ProcessTree(child.pid ?? -1);
+  const end = (): Promise<unknown> => tree.kill({ graceMs: 2_000 });
   const output: string[] = [];
   let rest = "";
   const onData = (chunk: Buffer): void => {
@@ -42,7 +43,7 @@ export async function runDoctor(
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    void tree.kill(2_000);
+    void end();
   }, timeoutMs);
   const code = await new Promise<number | null>((resolve) => {
     child.once("exit", (c) => resolve(c));
@@ -51,6 +52,6 @@ export async function runDoctor(
   clearTimeout(timer);
   if (rest.trim()) output.push(redact(rest));
   // doctor may leave helpers behind (sqlite workers): end them.
-  await tree.kill(2_000);
+  await end();
   return { code, output, timedOut };
 }

@@ -11,6 +11,11 @@ export interface ProcInfo {
   /** State letter: R, S, D, Z (zombie), T (stopped), ... */
   state: string;
   comm: string;
+  /** CPU time in user and kernel mode, clock ticks. */
+  utime: number;
+  stime: number;
+  /** Resident set size, pages. */
+  rssPages: number;
 }
 
 /** Identity of a process that survives pid reuse. */
@@ -27,6 +32,11 @@ export function readProc(pid: number): ProcInfo | undefined {
   } catch {
     return undefined;
   }
+  return parseStat(pid, raw);
+}
+
+/** Parse the text of `/proc/<pid>/stat`. */
+export function parseStat(pid: number, raw: string): ProcInfo {
   // comm may contain spaces and parentheses: split at the last ')'.
   const close = raw.lastIndexOf(")");
   const comm = raw.slice(raw.indexOf("(") + 1, close);
@@ -39,6 +49,9 @@ export function readProc(pid: number): ProcInfo | undefined {
     pgid: Number(f[2]),
     sid: Number(f[3]),
     startTime: Number(f[19]),
+    utime: Number(f[11]),
+    stime: Number(f[12]),
+    rssPages: Number(f[21]),
   };
 }
 

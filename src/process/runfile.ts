@@ -1,5 +1,5 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { readFile, rm } from "node:fs/promises";
+import { writeFileAtomic } from "../fs/atomic.js";
 
 /**
  * What clawhost records about a running gateway (`<root>/<name>/gateway.run.json`): enough
@@ -18,9 +18,9 @@ export interface RunRecord {
 }
 
 /** Read the run record, or `undefined` when there is none (or it is unreadable). */
-export function readRunRecord(path: string): RunRecord | undefined {
+export async function readRunRecord(path: string): Promise<RunRecord | undefined> {
   try {
-    const r = JSON.parse(readFileSync(path, "utf8")) as Partial<RunRecord>;
+    const r = JSON.parse(await readFile(path, "utf8")) as Partial<RunRecord>;
     if (typeof r.pid !== "number" || typeof r.startTime !== "number" || typeof r.bootId !== "string") return undefined;
     return r as RunRecord;
   } catch {
@@ -28,14 +28,12 @@ export function readRunRecord(path: string): RunRecord | undefined {
   }
 }
 
-/** Write the run record atomically (temp file + rename), mode 0600. */
-export function writeRunRecord(path: string, record: RunRecord): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+/** Write the run record atomically, mode 0600. */
+export function writeRunRecord(path: string, record: RunRecord): Promise<void> {
+  return writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /** Remove the run record. */
-export function removeRunRecord(path: string): void {
-  rmSync(path, { force: true });
+export function removeRunRecord(path: string): Promise<void> {
+  return rm(path, { force: true });
 }

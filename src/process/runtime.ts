@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readFileSync, realpathSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
+import semver from "semver";
 import { ClawhostError } from "../errors.js";
 
 /** What clawhost runs a gateway with. */
@@ -29,56 +30,22 @@ export interface RuntimeQuery {
   env?: NodeJS.ProcessEnv;
 }
 
-type Version = [number, number, number];
-
-function parseVersion(v: string): Version | undefined {
-  const m = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(v.trim());
-  if (!m) return undefined;
-  return [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)];
-}
-
-function cmp(a: Version, b: Version): number {
-  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
-}
-
 /**
- * Check a version against an engines range of the forms npm packages use for Node:
- * clauses joined by `||`, each a space-separated list of `>=`, `>`, `<=`, `<`, `=` or
- * `^` comparators. Unknown syntax never satisfies.
+ * Check a Node version against an `engines.node` range with npm's own semantics
+ * (`semver`): `||` alternatives, hyphen ranges, `~`, `^`, `x`/`*` and partial versions.
+ * Prereleases count (a `24.2.0-nightly` Node satisfies `>=24`). An invalid version or
+ * range never satisfies.
  *
  * @example
  * ```ts
  * satisfiesEngines("24.21.0", ">=24.16.0 <25 || >=26.1.0"); // true
+ * satisfiesEngines("24.1.3", "~24.1"); // true
+ * satisfiesEngines("1.0.0", "nonsense"); // false
  * ```
  */
 export function satisfiesEngines(version: string, range: string): boolean {
-  const v = parseVersion(version);
-  if (!v) return false;
-  return range.split("||").some((clause) => {
-    const parts = clause.trim().split(/\s+/).filter(Boolean);
-    if (parts.length === 0) return true;
-    return parts.every((part) => {
-      const m = /^(>=|<=|>|<|=|\^)?\s*v?([\d.x*]+)$/.exec(part);
-      if (!m) return false;
-      const target = parseVersion(m[2]!.replace(/[x*]/g, "0"));
-      if (!target) return false;
-      const c = cmp(v, target);
-      switch (m[1]) {
-        case ">=":
-          return c >= 0;
-        case ">":
-          return c > 0;
-        case "<=":
-          return c <= 0;
-        case "<":
-          return c < 0;
-        case "^":
-          return c >= 0 && v[0] === target[0];
-        default:
-          return c === 0;
-      }
-    });
-  });
+  // False, not a throw: resolveRuntime then tries the next Node and names them all.
+  return semver.satisfies(version, range, { includePrerelease: true });
 }
 
 function isExecutable(p: string): boolean {

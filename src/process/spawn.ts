@@ -1,13 +1,15 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, openSync, readSync, statSync, watch } from "node:fs";
 import { delimiter, dirname } from "node:path";
 import { createInterface } from "node:readline";
 import type { InstanceContext } from "../context/context.js";
 import type { ResolvedRuntime } from "./runtime.js";
 import { ProcessTree } from "./tree.js";
-import { descendantsOf, isAlive } from "./proc.js";
+import type { KillReport } from "./tree.js";
+import { descendantsOf, isAlive, readProc } from "./proc.js";
 import type { ProcIdentity } from "./proc.js";
+import type { TreeSample } from "./sampler.js";
 import { watchdogTrack, watchdogUntrack } from "./watchdog.js";
 
 /** How a gateway process ended. `code` and `signal` are null when it was not our child (adopted). */
@@ -18,17 +20,45 @@ export interface ExitInfo {
 }
 
 /** A gateway process clawhost runs: spawned by it, or adopted from an earlier host. */
-export interface SpawnedGateway {
-  pid: number;
-  tree: ProcessTree;
-  exited: Promise<ExitInfo>;
+export interface GatewayProcess {
+  readonly pid: number;
+  /** pid plus process start time: survives pid reuse. */
+  readonly identity: ProcIdentity;
+  /** Resolves once, when the root process ended. */
+  readonly exited: Promise<ExitInfo>;
   /** Started to outlive its host: own session, output to a file, no watchdog. */
-  outlive: boolean;
+  readonly outlive: boolean;
+  /** Taken over from an earlier host rather than spawned. */
+  readonly adopted: boolean;
+  /** Known members of the tree still alive. */
+  alive(): ProcIdentity[];
+  /** The last sample of the whole tree (RSS, CPU). */
+  sample(): TreeSample | undefined;
+  /** Send a signal to the root process. */
+  signal(sig: NodeJS.Signals): void;
+  /** End the whole tree (see {@link ProcessTree.kill}). */
+  terminate(opts: { graceMs: number; deadlineMs?: number; signal?: AbortSignal | undefined }): Promise<KillReport>;
   /** Stop reading its output and watching it (it keeps running). */
   release(): void;
 }
 
-type LineSink = (stream: "stdout" | "stderr", line: string) => void;
+/** One spawn request. */
+export interface SpawnRequest {
+  runtime: ResolvedRuntime;
+  ctx: InstanceContext;
+  token: string;
+  outlive: boolean;
+  onLine: LineSink;
+}
+
+/** The spawner seam: real processes here, scripted ones in the state machine's unit tests. */
+export interface Spawner {
+  spawn(req: SpawnRequest): GatewayProcess;
+  /** Take over a gateway an earlier host started with `outlive` (pid, start time and bootId verified). */
+  adopt(root: ProcIdentity, ctx: InstanceContext, onLine: LineSink): GatewayProcess;
+}
+
+export type LineSink = (stream: "stdout" | "stderr", line: string) => void;
 
 /**
  * The argv of `openclaw gateway` in the embedding preset. The token is never on it:
@@ -52,21 +82,50 @@ export function openclawCommand(
     : { command: runtime.entry, args, env };
 }
 
+function handle(
+  tree: ProcessTree,
+  exited: Promise<ExitInfo>,
+  flags: { outlive: boolean; adopted: boolean },
+  release: () => void,
+): GatewayProcess {
+  return {
+    pid: tree.root.pid,
+    identity: tree.root,
+    exited,
+    outlive: flags.outlive,
+    adopted: flags.adopted,
+    alive: () => tree.alive(),
+    sample: () => tree.sample,
+    signal: (sig) => {
+      if (!isAlive(tree.root)) return;
+      try {
+        process.kill(tree.root.pid, sig);
+      } catch {
+        // Gone.
+      }
+    },
+    terminate: async (opts) => {
+      const report = await tree.kill(opts);
+      if (report.survivors.length === 0) untrack(tree);
+      return report;
+    },
+    release: () => {
+      release();
+      untrack(tree);
+      tree.close();
+    },
+  };
+}
+
 /**
  * Spawn `openclaw gateway` for `ctx`, the token delivered through the env only.
  * By default the tree is handed to the watchdog (it dies with this process, even on
  * SIGKILL). With `outlive`, the gateway gets its own session and writes to
  * `ctx.outputFile`, so nothing ties it to this process.
  */
-export function spawnGateway(
-  runtime: ResolvedRuntime,
-  ctx: InstanceContext,
-  token: string,
-  onLine: LineSink,
-  opts: { outlive?: boolean } = {},
-): SpawnedGateway {
+function spawnGateway(req: SpawnRequest): GatewayProcess {
+  const { runtime, ctx, token, onLine, outlive } = req;
   const { command, args, env } = openclawCommand(runtime, ctx, token, gatewayArgs(ctx));
-  const outlive = opts.outlive === true;
   let outFd: number | undefined;
   let tailFrom = 0;
   if (outlive) {
@@ -90,49 +149,29 @@ export function spawnGateway(
     child.once("exit", (code, signal) => resolve({ pid, code, signal }));
     child.once("error", () => resolve({ pid, code: null, signal: null }));
   });
-  let release = (): void => undefined;
+  let stopOutput = (): void => undefined;
   if (outlive) {
     child.unref();
-    release = tailFile(ctx.outputFile, tailFrom, onLine);
+    stopOutput = followFile(ctx.outputFile, tailFrom, onLine);
   } else {
     for (const stream of ["stdout", "stderr"] as const) {
       const rl = createInterface({ input: child[stream]!, crlfDelay: Infinity });
       rl.on("line", (line) => onLine(stream, line));
     }
   }
-  const tree = new ProcessTree(pid);
-  // Learn children while the root lives: after a crash they are re-parented to init
-  // (the spawn broker and terminals have their own sessions) and only this list finds them.
-  const refresher = setInterval(() => tree.refresh(), TREE_REFRESH_MS);
-  refresher.unref();
-  void exited.then(() => clearInterval(refresher));
+  const tree = new ProcessTree({ pid, startTime: readProc(pid)?.startTime ?? -1 });
   if (!outlive) {
     liveTrees.add(tree);
     if (tree.root.startTime > 0) watchdogTrack(tree.root);
   }
-  void exited.then(() => {
-    // The tree stays registered until its last member is gone (see reapAll).
-    if (tree.alive().length === 0) untrackTree(tree);
-  });
-  return { pid, tree, exited, outlive, release };
+  return handle(tree, exited, { outlive, adopted: false }, stopOutput);
 }
 
-/**
- * Take over a gateway an earlier host started with `outlive` (the caller verified pid,
- * start time and bootId). Its exit is noticed by polling, since it is not our child.
- */
-export function adoptGateway(root: ProcIdentity, ctx: InstanceContext, onLine: LineSink): SpawnedGateway {
-  const tree = new ProcessTree(root.pid);
-  tree.refresh();
-  let timer: NodeJS.Timeout | undefined;
+/** Take over a gateway an earlier host started with `outlive`; its end is noticed by the sampler. */
+function adoptGateway(root: ProcIdentity, ctx: InstanceContext, onLine: LineSink): GatewayProcess {
+  const tree = new ProcessTree(root);
   const exited = new Promise<ExitInfo>((resolve) => {
-    timer = setInterval(() => {
-      tree.refresh();
-      if (isAlive(root)) return;
-      clearInterval(timer);
-      resolve({ pid: root.pid, code: null, signal: null });
-    }, ADOPTED_POLL_MS);
-    timer.unref();
+    tree.onRootGone(() => resolve({ pid: root.pid, code: null, signal: null }));
   });
   let size = 0;
   try {
@@ -140,29 +179,18 @@ export function adoptGateway(root: ProcIdentity, ctx: InstanceContext, onLine: L
   } catch {
     // No output yet.
   }
-  const stopTail = tailFile(ctx.outputFile, size, onLine);
-  return {
-    pid: root.pid,
-    tree,
-    exited,
-    outlive: true,
-    release: () => {
-      stopTail();
-      clearInterval(timer);
-    },
-  };
+  return handle(tree, exited, { outlive: true, adopted: true }, followFile(ctx.outputFile, size, onLine));
 }
 
-const ADOPTED_POLL_MS = 250;
-const TREE_REFRESH_MS = 500;
-const TAIL_POLL_MS = 200;
+/** The real spawner. */
+export const processSpawner: Spawner = { spawn: spawnGateway, adopt: adoptGateway };
 
-/** Follow a file from `offset`, line by line, until the returned function is called. */
-function tailFile(path: string, offset: number, onLine: LineSink): () => void {
+/** Follow a file from `offset`, line by line (inotify, no polling), until the returned function is called. */
+function followFile(path: string, offset: number, onLine: LineSink): () => void {
   let pos = offset;
   let partial = "";
   const buf = Buffer.alloc(64 * 1024);
-  const timer = setInterval(() => {
+  const drain = (): void => {
     let fd: number;
     try {
       fd = openSync(path, "r");
@@ -182,15 +210,21 @@ function tailFile(path: string, offset: number, onLine: LineSink): () => void {
     const lines = partial.split("\n");
     partial = lines.pop() ?? "";
     for (const line of lines) onLine("stdout", line);
-  }, TAIL_POLL_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  };
+  let watcher: ReturnType<typeof watch> | undefined;
+  try {
+    watcher = watch(path, { persistent: false }, drain);
+    watcher.on("error", () => watcher?.close());
+  } catch {
+    // The file is gone; nothing to follow.
+  }
+  drain();
+  return () => watcher?.close();
 }
 
 const liveTrees = new Set<ProcessTree>();
 
-/** Forget a tree once it has been ended (or handed over to outlive this process). */
-export function untrackTree(tree: ProcessTree): void {
+function untrack(tree: ProcessTree): void {
   liveTrees.delete(tree);
   watchdogUntrack(tree.root.pid);
 }
@@ -202,16 +236,8 @@ export function untrackTree(tree: ProcessTree): void {
  */
 function reapAll(): void {
   for (const tree of liveTrees) {
-    if (isAlive(tree.root)) {
-      for (const p of descendantsOf(tree.root.pid)) {
-        try {
-          process.kill(p.pid, "SIGKILL");
-        } catch {
-          // Gone.
-        }
-      }
-    }
-    for (const id of tree.alive()) {
+    const targets = isAlive(tree.root) ? descendantsOf(tree.root.pid) : [];
+    for (const id of [...targets, ...tree.alive()]) {
       try {
         process.kill(id.pid, "SIGKILL");
       } catch {

@@ -1,13 +1,35 @@
-import { descendantsOf, isAlive, readProc } from "./proc.js";
+import { isAlive, readProc } from "./proc.js";
 import type { ProcIdentity } from "./proc.js";
+import { processSampler } from "./sampler.js";
+import type { ProcessSampler, TrackedTree, TreeSample } from "./sampler.js";
 
 const POLL_MS = 50;
+/** Orphans of an ended root (broker, terminals) get this long after SIGTERM before SIGKILL. */
+const ORPHAN_GRACE_MS = 2_000;
+/** After SIGKILL, how long to wait for the kernel to reap before calling a member a survivor. */
+const KILL_SETTLE_MS = 3_000;
+
+/** A process that outlived every signal (uninterruptible sleep, say). */
+export interface Survivor {
+  pid: number;
+  /** State letter from /proc: D (uninterruptible), T (stopped), R, S... */
+  state: string;
+  comm: string;
+}
+
+/** What one tree kill did. */
+export interface KillReport {
+  /** SIGKILL had to be sent. */
+  escalated: boolean;
+  /** Members still alive at the deadline (empty: the tree is gone). */
+  survivors: Survivor[];
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function signal(id: ProcIdentity, sig: NodeJS.Signals): void {
+function send(id: ProcIdentity, sig: NodeJS.Signals): void {
   if (!isAlive(id)) return;
   try {
     process.kill(id.pid, sig);
@@ -17,66 +39,96 @@ function signal(id: ProcIdentity, sig: NodeJS.Signals): void {
 }
 
 /**
- * A process tree rooted at a spawned child, tracked by (pid, start time) so that
- * descendants are still known after the root dies and they are re-parented to init.
+ * A process tree rooted at a spawned child, tracked by (pid, start time) through the
+ * shared process sampler, so that descendants are still known after the root dies and
+ * they are re-parented to init.
+ *
+ * @example
+ * ```ts
+ * const tree = new ProcessTree({ pid: child.pid, startTime });
+ * const { survivors } = await tree.kill({ graceMs: 5_000, deadlineMs: 10_000 });
+ * ```
  */
 export class ProcessTree {
   readonly root: ProcIdentity;
-  readonly #members = new Map<number, ProcIdentity>();
+  readonly #tracked: TrackedTree;
 
-  constructor(rootPid: number) {
-    const info = readProc(rootPid);
-    this.root = { pid: rootPid, startTime: info?.startTime ?? -1 };
-    this.#members.set(rootPid, this.root);
+  constructor(root: number | ProcIdentity, sampler: ProcessSampler = processSampler) {
+    this.root = typeof root === "number" ? { pid: root, startTime: readProc(root)?.startTime ?? -1 } : root;
+    this.#tracked = sampler.track(this.root);
   }
 
-  /** Add the root's current descendants to the known members. */
+  /** The last sample of the tree (RSS, CPU, members alive), if one was taken. */
+  get sample(): TreeSample | undefined {
+    return this.#tracked.last;
+  }
+
+  /** Learn the root's current descendants now. */
   refresh(): void {
-    if (!isAlive(this.root)) return;
-    for (const p of descendantsOf(this.root.pid)) {
-      const known = this.#members.get(p.pid);
-      if (!known || known.startTime !== p.startTime) this.#members.set(p.pid, { pid: p.pid, startTime: p.startTime });
-    }
+    this.#tracked.refresh();
   }
 
   /** Known members still alive (root included). */
   alive(): ProcIdentity[] {
-    return [...this.#members.values()].filter(isAlive);
+    return this.#tracked.members().filter(isAlive);
+  }
+
+  /** Called once, at the sampler tick that finds the root gone (for processes not our child). */
+  onRootGone(fn: () => void): void {
+    this.#tracked.onRootGone(fn);
+  }
+
+  /** Stop sampling the tree. */
+  close(): void {
+    this.#tracked.close();
   }
 
   /**
-   * End the whole tree: SIGTERM to the root (the gateway shuts its children down itself),
-   * SIGKILL to every member still alive after `graceMs`, and SIGTERM then SIGKILL to
-   * descendants that outlive the root. Resolves when no member is alive.
+   * End the whole tree: SIGCONT and SIGTERM to the root (the gateway shuts its children
+   * down itself), SIGKILL to every member still alive after `graceMs`, SIGTERM then
+   * SIGKILL to descendants that outlive the root. Never waits past `deadlineMs` in all
+   * (default grace + 5 s): what is still alive then is reported as survivors instead of
+   * hanging (a process in uninterruptible sleep ignores even SIGKILL).
    */
-  async kill(graceMs: number): Promise<{ escalated: boolean }> {
+  async kill(opts: { graceMs: number; deadlineMs?: number; signal?: AbortSignal | undefined }): Promise<KillReport> {
+    const t0 = Date.now();
+    const deadline = t0 + Math.max(opts.deadlineMs ?? opts.graceMs + ORPHAN_GRACE_MS + KILL_SETTLE_MS, opts.graceMs);
+    const graceEnd = Math.min(t0 + opts.graceMs, deadline);
     this.refresh();
-    signal(this.root, "SIGTERM");
+    // A stopped process cannot act on SIGTERM until it is continued.
+    for (const id of this.alive()) send(id, "SIGCONT");
+    send(this.root, "SIGTERM");
     let escalated = false;
-    const deadline = Date.now() + graceMs;
-    while (isAlive(this.root) && Date.now() < deadline) {
+    // An aborted signal cuts the grace short: straight to SIGKILL.
+    while (isAlive(this.root) && Date.now() < graceEnd && !opts.signal?.aborted) {
       this.refresh();
       await sleep(POLL_MS);
     }
     if (isAlive(this.root)) {
       escalated = true;
       this.refresh();
-      for (const id of this.alive()) signal(id, "SIGKILL");
+      for (const id of this.alive()) send(id, "SIGKILL");
     }
-    // Orphans of the root (broker, terminals): give them a short grace, then kill.
-    const orphanDeadline = Date.now() + Math.min(graceMs, 2_000);
+    const orphanKill = Math.min(Date.now() + Math.min(opts.graceMs, ORPHAN_GRACE_MS), deadline);
     let termed = false;
-    while (this.alive().length > 0) {
+    let killed = false;
+    while (this.alive().length > 0 && Date.now() < deadline) {
       if (!termed) {
-        for (const id of this.alive()) signal(id, "SIGTERM");
+        for (const id of this.alive()) send(id, "SIGTERM");
         termed = true;
       }
-      if (Date.now() >= orphanDeadline) {
+      if (!killed && Date.now() >= orphanKill) {
         escalated = true;
-        for (const id of this.alive()) signal(id, "SIGKILL");
+        killed = true;
+        for (const id of this.alive()) send(id, "SIGKILL");
       }
       await sleep(POLL_MS);
     }
-    return { escalated };
+    const survivors = this.alive().map((id) => {
+      const info = readProc(id.pid);
+      return { pid: id.pid, state: info?.state ?? "?", comm: info?.comm ?? "?" };
+    });
+    if (survivors.length === 0) this.close();
+    return { escalated, survivors };
   }
 }

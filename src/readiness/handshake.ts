@@ -1,5 +1,6 @@
 import { ClawhostError, isClawhostError } from "../errors.js";
 import { GatewayConnection } from "../rpc/connection.js";
+import type { Connection } from "../rpc/connection.js";
 
 /** Options of {@link waitForHello}. */
 export interface WaitForHelloOptions {
@@ -14,6 +15,9 @@ export interface WaitForHelloOptions {
 }
 
 const RETRY_MS = 150;
+
+/** The readiness seam: resolves with a live connection once the gateway is ready. */
+export type ReadinessStrategy = (opts: WaitForHelloOptions) => Promise<Connection>;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -33,7 +37,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * `UNAVAILABLE` answer during boot (honouring `retryAfterMs`) until the deadline; the
  * returned connection is live and its `hello.server.bootId` identifies this boot.
  */
-export async function waitForHello(opts: WaitForHelloOptions): Promise<GatewayConnection> {
+export async function waitForHello(opts: WaitForHelloOptions): Promise<Connection> {
   let lastError: unknown;
   for (;;) {
     if (opts.signal.aborted) {

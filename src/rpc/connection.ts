@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "eventemitter3";
+import WebSocket from "ws";
 import { ClawhostError } from "../errors.js";
 
 /** Protocol version clawhost speaks (OpenClaw gateway protocol 4). */
@@ -39,6 +40,20 @@ export interface GatewayEventFrame {
 export interface GatewayConnectionEvents {
   event: [frame: GatewayEventFrame];
   close: [info: { code: number; reason: string }];
+}
+
+/**
+ * What the gateway facade needs of a protocol connection (a seam: the state machine's
+ * unit tests script one).
+ */
+export interface Connection {
+  readonly hello: HelloOk;
+  readonly closed: boolean;
+  request(method: string, params?: unknown, opts?: RequestOptions): Promise<unknown>;
+  ping(timeoutMs: number): Promise<boolean>;
+  close(): void;
+  on(event: "event", fn: (frame: GatewayEventFrame) => void): unknown;
+  on(event: "close", fn: (info: { code: number; reason: string }) => void): unknown;
 }
 
 /** Options of {@link GatewayConnection.open}. */
@@ -93,7 +108,7 @@ function rpcError(gateway: string | undefined, method: string, error: GatewayErr
  * conn.close();
  * ```
  */
-export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> {
+export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> implements Connection {
   readonly hello: HelloOk;
   readonly #ws: WebSocket;
   readonly #pending = new Map<string, Pending>();
@@ -123,7 +138,7 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> {
   static open(opts: ConnectOptions): Promise<GatewayConnection> {
     return new Promise((resolve, reject) => {
       let settled = false;
-      const ws = new WebSocket(opts.url);
+      const ws = new WebSocket(opts.url, { perMessageDeflate: false });
       const connectId = randomUUID();
       const finish = (err: unknown, conn?: GatewayConnection): void => {
         if (settled) return;
@@ -154,7 +169,7 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> {
           ),
         opts.timeoutMs,
       );
-      const onClose = (ev: CloseEvent): void =>
+      const onClose = (ev: WebSocket.CloseEvent): void =>
         finish(
           new ClawhostError("CLAWHOST_CONNECTION_CLOSED", `socket closed during handshake (${ev.code} ${ev.reason}).`, {
             gateway: opts.gateway,
@@ -165,7 +180,7 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> {
         finish(
           new ClawhostError("CLAWHOST_CONNECTION_CLOSED", `cannot open ${opts.url}.`, { gateway: opts.gateway, value: opts.url }),
         );
-      const onMessage = (ev: MessageEvent): void => {
+      const onMessage = (ev: WebSocket.MessageEvent): void => {
         let frame: Frame;
         try {
           frame = JSON.parse(String(ev.data)) as Frame;
@@ -250,6 +265,33 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> {
         cleanup: () => opts.signal?.removeEventListener("abort", onAbort),
       });
       this.#ws.send(JSON.stringify({ type: "req", id, method, params }));
+    });
+  }
+
+  /**
+   * A WebSocket ping: resolves true when the pong arrives within `timeoutMs`. The
+   * gateway's event loop answers it, so a stopped or blocked gateway misses it, at the
+   * cost of a few bytes on a connection already open.
+   */
+  ping(timeoutMs: number): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        this.#ws.off("pong", onPong);
+        this.off("close", onClose);
+        resolve(ok);
+      };
+      const onPong = (): void => done(true);
+      const onClose = (): void => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.#ws.on("pong", onPong);
+      this.on("close", onClose);
+      try {
+        this.#ws.ping();
+      } catch {
+        done(false);
+      }
     });
   }
 

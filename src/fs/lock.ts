@@ -1,0 +1,113 @@
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { ClawhostError } from "../errors.js";
+import { isAlive, readProc } from "../process/proc.js";
+
+/** An owner file without a live owner older than this is taken over. */
+const ORPHAN_LOCK_MS = 10_000;
+/** Between attempts: short first (holders keep it for milliseconds), longer while it stays held. */
+const MIN_WAIT_MS = 2;
+const MAX_WAIT_MS = 50;
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+async function ownerIsDead(lockDir: string): Promise<boolean> {
+  try {
+    const owner = JSON.parse(await readFile(`${lockDir}/owner.json`, "utf8")) as { pid: number; startTime: number };
+    return !isAlive(owner);
+  } catch {
+    // Created but not yet stamped, or stamped by a writer that died in between.
+    try {
+      return Date.now() - (await stat(lockDir)).mtimeMs > ORPHAN_LOCK_MS;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * One attempt to take the lock. A dead holder's lock is removed only under a second,
+ * short-lived "breaker" lock, with its deadness checked again there: without it, two
+ * takers that both saw the same dead holder could race, and the slower one would remove
+ * the fresh lock the faster one's successor had just made.
+ */
+async function tryTake(lockDir: string): Promise<boolean> {
+  try {
+    await mkdir(lockDir, { mode: 0o700 });
+    return true;
+  } catch (err) {
+    if (errno(err) !== "EEXIST") throw err;
+  }
+  if (!(await ownerIsDead(lockDir))) return false;
+  const breaker = `${lockDir}.break`;
+  try {
+    await mkdir(breaker, { mode: 0o700 });
+  } catch (err) {
+    if (errno(err) !== "EEXIST") throw err;
+    // Held for microseconds; one left by a taker that died in between is cleared by age.
+    try {
+      if (Date.now() - (await stat(breaker)).mtimeMs > ORPHAN_LOCK_MS) await rm(breaker, { recursive: true, force: true });
+    } catch {
+      // Gone already.
+    }
+    return false;
+  }
+  try {
+    if (await ownerIsDead(lockDir)) await rm(lockDir, { recursive: true, force: true });
+  } finally {
+    await rm(breaker, { recursive: true, force: true });
+  }
+  return false;
+}
+
+/** Options of {@link withLock}. */
+export interface LockOptions {
+  /** Give up with `CLAWHOST_LOCK_TIMEOUT` after this long (default 30000). */
+  timeoutMs?: number;
+  signal?: AbortSignal | undefined;
+  /** Named in errors. */
+  gateway?: string | undefined;
+}
+
+/**
+ * Run `fn` holding a cross-process lock: a directory created with `mkdir` (atomic on
+ * every local filesystem), stamped with the holder's pid and process start time. A lock
+ * whose holder died is taken over, so a SIGKILLed holder never blocks the others. The
+ * wait is asynchronous (timers between attempts, backing off to 50 ms), so a lock held
+ * for seconds by another process never blocks this one's event loop.
+ *
+ * @example
+ * ```ts
+ * await withLock("/run/user/1000/clawhost/leases.lock", async () => { ... }, { timeoutMs: 10_000 });
+ * ```
+ */
+export async function withLock<T>(lockDir: string, fn: () => Promise<T> | T, opts: LockOptions = {}): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  let wait = MIN_WAIT_MS;
+  while (!(await tryTake(lockDir))) {
+    if (opts.signal?.aborted) {
+      throw new ClawhostError("CLAWHOST_ABORTED", `gave up waiting for the lock ${lockDir}.`, {
+        gateway: opts.gateway,
+        value: lockDir,
+        cause: opts.signal.reason,
+      });
+    }
+    if (Date.now() > deadline) {
+      throw new ClawhostError("CLAWHOST_LOCK_TIMEOUT", `could not take the lock ${lockDir} within ${timeoutMs} ms.`, {
+        gateway: opts.gateway,
+        value: lockDir,
+        fix: "a live process holds it (its pid is in owner.json inside); if none should, remove the directory.",
+      });
+    }
+    await new Promise((r) => setTimeout(r, wait + Math.floor(Math.random() * wait)));
+    wait = Math.min(MAX_WAIT_MS, wait * 2);
+  }
+  try {
+    await writeFile(`${lockDir}/owner.json`, JSON.stringify({ pid: process.pid, startTime: readProc(process.pid)?.startTime ?? -1 }));
+    return await fn();
+  } finally {
+    await rm(lockDir, { recursive: true, force: true });
+  }
+}

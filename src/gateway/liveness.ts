@@ -1,0 +1,66 @@
+import type { LivenessOptions } from "../context/supervision.js";
+import type { Ticker } from "./clock.js";
+
+/** What a liveness monitor reports when it gives up on a gateway. */
+export interface Unhealthy {
+  missed: number;
+  lastOkAt: Date | undefined;
+  reason: string;
+}
+
+/**
+ * Liveness of one ready run, on the host's shared ticker (one timer per interval for the
+ * whole fleet). `probe` is a ping on the protocol connection clawhost already holds; a
+ * probe still in flight at the next tick is not doubled. `failures` misses in a row call
+ * `onUnhealthy` once.
+ */
+export class LivenessMonitor {
+  readonly #opts: LivenessOptions;
+  readonly #ticker: Ticker;
+  #cancel: (() => void) | undefined;
+
+  constructor(opts: LivenessOptions, ticker: Ticker) {
+    this.#opts = opts;
+    this.#ticker = ticker;
+  }
+
+  /** Start probing; replaces a previous watch. */
+  watch(probe: (timeoutMs: number) => Promise<boolean>, onUnhealthy: (u: Unhealthy) => void): void {
+    this.stop();
+    const { intervalMs, timeoutMs, failures } = this.#opts;
+    let missed = 0;
+    let lastOkAt: Date | undefined;
+    let inFlight = false;
+    let live = true;
+    const tick = async (): Promise<void> => {
+      if (inFlight) return;
+      inFlight = true;
+      const ok = await probe(timeoutMs).catch(() => false);
+      inFlight = false;
+      if (!live) return;
+      if (ok) {
+        missed = 0;
+        lastOkAt = new Date();
+        return;
+      }
+      if (++missed < failures) return;
+      this.stop();
+      onUnhealthy({ missed, lastOkAt, reason: `no answer to a protocol ping within ${timeoutMs} ms, ${missed} times in a row` });
+    };
+    const cancelTicker = this.#ticker.every(intervalMs, () => void tick());
+    this.#cancel = () => {
+      live = false;
+      cancelTicker();
+    };
+  }
+
+  /** Stop probing. */
+  stop(): void {
+    this.#cancel?.();
+    this.#cancel = undefined;
+  }
+
+  get watching(): boolean {
+    return this.#cancel !== undefined;
+  }
+}

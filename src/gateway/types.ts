@@ -1,0 +1,169 @@
+import type { ConfigChange } from "../config/store.js";
+import type { PortBlock } from "../ports/block.js";
+import type { ExitReason } from "../process/exit.js";
+import type { ExitInfo } from "../process/spawn.js";
+import type { Survivor } from "../process/tree.js";
+import type { GatewayEventFrame } from "../rpc/connection.js";
+import type { LivenessOptions, RestartPolicy } from "../context/supervision.js";
+
+/**
+ * Lifecycle state of a gateway (drawn in docs/lifecycle.md; legal moves in
+ * `gateway/lifecycle.ts`).
+ *
+ * - `stopped`: no process. `start()` leaves it.
+ * - `starting`: spawned (or being adopted), waiting for `hello-ok`.
+ * - `ready`: answered `hello-ok`; liveness is probed.
+ * - `restarting`: the gateway announced an in-place restart (SIGUSR2 or a config change
+ *   it applies by restarting); same process, waiting for the new `bootId`.
+ * - `unhealthy`: liveness probes failed; the tree is being ended, then policy decides.
+ * - `backoff`: waiting to restart after an unexpected end.
+ * - `stopping`: clawhost is ending the tree.
+ * - `failed`: down and not restarted (policy, budget, a cause a restart cannot fix, or
+ *   processes that survived a stop); `lastError` says why. `start()` leaves it.
+ */
+export type GatewayState = "stopped" | "starting" | "ready" | "restarting" | "unhealthy" | "stopping" | "backoff" | "failed";
+
+/** Payload of the `exit` event. */
+export interface GatewayExitInfo extends ExitInfo {
+  reason: ExitReason;
+  /** `starting` when it ended before its first `hello-ok` of this run. */
+  phase: "starting" | "running";
+  /** How long it had been ready, when it had been. */
+  uptimeMs: number | undefined;
+  /** Last lines the process wrote (token redacted). */
+  outputTail: string[];
+}
+
+/** Payload of the `ready` event. */
+export interface GatewayReadyInfo {
+  pid: number;
+  bootId: string;
+  version: string;
+  /** From spawn (or from the restart announcement, or adoption) to hello-ok. */
+  readyMs: number;
+  /** How this readiness came about. */
+  via: "spawn" | "in-place-restart" | "adopted";
+}
+
+/** Payload of the `state` event. */
+export interface GatewayStateChange {
+  from: GatewayState;
+  to: GatewayState;
+}
+
+/** Payload of the `log` event: one line of the child's stdout or stderr, token redacted. */
+export interface GatewayLogLine {
+  stream: "stdout" | "stderr";
+  line: string;
+}
+
+/** Payload of the `warning` event: something worth knowing that does not stop the gateway. */
+export interface GatewayWarning {
+  /**
+   * - `CDP_PORTS_BUSY`: ports of the CDP range are held by other processes (`ports`).
+   * - `DOCTOR_RAN`: the gateway exited 78; `openclaw doctor --fix` ran once before a retry.
+   * - `ORPHAN_ENDED`: a gateway process left behind by an earlier host was ended.
+   * - `STALE_LOCKS_REMOVED`: OpenClaw state-dir locks of dead processes were removed.
+   * - `BOOT_CHANGED`: an adopted gateway had restarted in place since it was recorded.
+   * - `PORT_STILL_BOUND`: after a stop, another process holds a port of the block (`ports`).
+   */
+  code: "CDP_PORTS_BUSY" | "DOCTOR_RAN" | "ORPHAN_ENDED" | "STALE_LOCKS_REMOVED" | "BOOT_CHANGED" | "PORT_STILL_BOUND";
+  message: string;
+  ports?: number[];
+  details?: Record<string, unknown>;
+}
+
+/** Payload of the `unhealthy` event. */
+export interface GatewayUnhealthyInfo {
+  pid: number;
+  /** Probes missed in a row (or 0 when an in-place restart never came back). */
+  missed: number;
+  lastOkAt: string | undefined;
+  reason: string;
+}
+
+/** Payload of the `backoff` event: a restart is scheduled. */
+export interface GatewayBackoffInfo {
+  delayMs: number;
+  /** 1 for the first restart after a stable run, then 2, 3, ... */
+  attempt: number;
+  failuresInWindow: number;
+  /** Why the previous process ended (or why its restart failed). */
+  after: ExitReason | "start-failed";
+}
+
+/** Typed events of a {@link Gateway}. */
+export interface GatewayEvents {
+  state: [change: GatewayStateChange];
+  ready: [info: GatewayReadyInfo];
+  exit: [info: GatewayExitInfo];
+  log: [line: GatewayLogLine];
+  warning: [warning: GatewayWarning];
+  unhealthy: [info: GatewayUnhealthyInfo];
+  backoff: [info: GatewayBackoffInfo];
+  /** The config file changed: through `updateConfig` (`clawhost`) or by anyone else (`external`). */
+  config: [change: ConfigChange];
+  /** A server-pushed protocol event (tick, health, shutdown, ...). */
+  event: [frame: GatewayEventFrame];
+}
+
+/** Options of every long operation. */
+export interface OperationOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** Options of `gateway.restart()`. */
+export interface RestartOptions extends OperationOptions {
+  /**
+   * Restart inside the same process with SIGUSR2 (OpenClaw's own restart): same pid,
+   * new `bootId`, ~2-3 s instead of a full boot. Needs a `ready` gateway.
+   */
+  inPlace?: boolean;
+}
+
+/** Resource use of a gateway's whole process tree, from the host's process sampler. */
+export interface GatewayResources {
+  /** Resident memory of every live member of the tree, bytes. */
+  rssBytes: number;
+  /** CPU time of the live members since they started, ms. */
+  cpuMs: number;
+  /** Live members of the tree (the gateway, its broker, workers, terminals...). */
+  processes: number;
+}
+
+/** JSON-safe view of a gateway, secrets redacted. */
+export interface GatewaySnapshot {
+  name: string;
+  state: GatewayState;
+  pid: number | undefined;
+  bootId: string | undefined;
+  version: string | undefined;
+  ports: PortBlock;
+  context: Record<string, unknown>;
+  startedAt: string | undefined;
+  readyAt: string | undefined;
+  readyMs: number | undefined;
+  /** Restarts by the policy since the last explicit start. */
+  restarts: number;
+  /** Started to outlive its host (and adoptable by the next one). */
+  outlive: boolean;
+  /** Taken over from an earlier host rather than spawned by this one. */
+  adopted: boolean;
+  /** The tree's memory and CPU at the last sample (undefined without a process). */
+  resources: GatewayResources | undefined;
+  /** Processes that outlived a stop (pid, state letter, command name); empty normally. */
+  survivors: Survivor[];
+  lastExit: Omit<GatewayExitInfo, "outputTail"> | undefined;
+  lastError: Record<string, unknown> | undefined;
+}
+
+/** How a gateway is supervised, all defaults applied. */
+export interface SupervisionOptions {
+  restart: RestartPolicy;
+  liveness: LivenessOptions | false;
+  /** Let the gateway outlive the host; a later host on the same root adopts it. */
+  outlive: boolean;
+  /** Run `openclaw doctor --fix` once on exit 78 before failing (default true). */
+  doctor: boolean;
+}

@@ -1,0 +1,202 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { parseStat } from "./proc.js";
+import type { ProcIdentity, ProcInfo } from "./proc.js";
+
+/** One sample of a tracked process tree. */
+export interface TreeSample {
+  /** Members alive at this sample (root first when alive). */
+  alive: ProcIdentity[];
+  /** Resident memory of the alive members, bytes. */
+  rssBytes: number;
+  /** CPU time of the alive members since they started, ms (user + system). */
+  cpuMs: number;
+  /** When the sample was taken (`performance.now()`). */
+  at: number;
+}
+
+/** A subscription: one process tree whose members the sampler learns and measures. */
+export interface TrackedTree {
+  readonly root: ProcIdentity;
+  /** Every member ever seen (root included), alive or not: identities survive pid reuse. */
+  members(): ProcIdentity[];
+  /** The last sample (undefined before the first tick). */
+  readonly last: TreeSample | undefined;
+  /** Learn the tree now, outside the tick (before a kill, say). */
+  refresh(): void;
+  /** Called once, at the first tick that finds the root gone. */
+  onRootGone(fn: () => void): void;
+  /** Stop sampling this tree. */
+  close(): void;
+}
+
+const PAGE_SIZE = 4096;
+const TICKS_PER_SECOND = 100;
+
+/** Every process visible in /proc, one read of `stat` each. */
+function walk(): Map<number, ProcInfo> {
+  const out = new Map<number, ProcInfo>();
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    const c = entry.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    let raw: string;
+    try {
+      raw = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const info = parseStat(Number(entry), raw);
+    if (info.state !== "Z" && info.state !== "X") out.set(info.pid, info);
+  }
+  return out;
+}
+
+class Tree implements TrackedTree {
+  readonly root: ProcIdentity;
+  readonly #sampler: ProcessSampler;
+  readonly #members = new Map<number, ProcIdentity>();
+  #gone: Array<() => void> = [];
+  #rootGone = false;
+  last: TreeSample | undefined;
+
+  constructor(sampler: ProcessSampler, root: ProcIdentity) {
+    this.#sampler = sampler;
+    this.root = root;
+    this.#members.set(root.pid, root);
+  }
+
+  members(): ProcIdentity[] {
+    return [...this.#members.values()];
+  }
+
+  refresh(): void {
+    this.absorb(walk(), performance.now());
+  }
+
+  onRootGone(fn: () => void): void {
+    if (this.#rootGone) fn();
+    else this.#gone.push(fn);
+  }
+
+  close(): void {
+    this.#sampler.untrack(this);
+    this.#gone = [];
+  }
+
+  /** Learn descendants of known live members and measure them, from one walk. */
+  absorb(procs: ReadonlyMap<number, ProcInfo>, at: number, byParent = childrenIndex(procs)): void {
+    const alive: ProcIdentity[] = [];
+    let rssBytes = 0;
+    let cpuTicks = 0;
+    const rootInfo = procs.get(this.root.pid);
+    const rootAlive = rootInfo !== undefined && rootInfo.startTime === this.root.startTime;
+    // Descendants are learned only through the live root: once it is gone, its orphans
+    // are re-parented and only the members already known still belong to the tree.
+    const queue = rootAlive ? [this.root.pid] : [];
+    while (queue.length > 0) {
+      const pid = queue.shift()!;
+      for (const child of byParent.get(pid) ?? []) {
+        const known = this.#members.get(child.pid);
+        if (!known || known.startTime !== child.startTime) this.#members.set(child.pid, { pid: child.pid, startTime: child.startTime });
+        queue.push(child.pid);
+      }
+    }
+    for (const id of this.#members.values()) {
+      const info = procs.get(id.pid);
+      if (!info || info.startTime !== id.startTime) continue;
+      alive.push(id);
+      rssBytes += info.rssPages * PAGE_SIZE;
+      cpuTicks += info.utime + info.stime;
+    }
+    this.last = { alive, rssBytes, cpuMs: (cpuTicks * 1000) / TICKS_PER_SECOND, at };
+    if (!rootAlive && !this.#rootGone) {
+      this.#rootGone = true;
+      const fns = this.#gone;
+      this.#gone = [];
+      for (const fn of fns) fn();
+    }
+  }
+}
+
+function childrenIndex(procs: ReadonlyMap<number, ProcInfo>): Map<number, ProcInfo[]> {
+  const byParent = new Map<number, ProcInfo[]>();
+  for (const p of procs.values()) {
+    const list = byParent.get(p.ppid);
+    if (list) list.push(p);
+    else byParent.set(p.ppid, [p]);
+  }
+  return byParent;
+}
+
+/**
+ * The process-table sampler: one walk of `/proc` per tick serves every tracked tree of
+ * every host in this process (tree membership, roots that ended, RSS and CPU). It runs
+ * only while some tree is tracked, so its cost is one walk per tick, whatever the
+ * fleet's size, instead of one walk per gateway.
+ */
+export class ProcessSampler {
+  readonly intervalMs: number;
+  readonly #trees = new Set<Tree>();
+  #timer: NodeJS.Timeout | undefined;
+  #walks = 0;
+
+  constructor(intervalMs = 1_000) {
+    this.intervalMs = intervalMs;
+  }
+
+  /** Walks of /proc so far (for tests and diagnostics). */
+  get walks(): number {
+    return this.#walks;
+  }
+
+  /** Trees tracked now. */
+  get size(): number {
+    return this.#trees.size;
+  }
+
+  /** Track the tree rooted at `root`; its children are learned at once and on every tick. */
+  track(root: ProcIdentity): TrackedTree {
+    const tree = new Tree(this, root);
+    this.#trees.add(tree);
+    tree.refresh();
+    this.#timer ??= setInterval(() => this.tick(), this.intervalMs).unref();
+    return tree;
+  }
+
+  /** @internal */
+  untrack(tree: Tree): void {
+    this.#trees.delete(tree);
+    if (this.#trees.size === 0 && this.#timer) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  /** One walk for all trees. */
+  tick(): void {
+    if (this.#trees.size === 0) return;
+    this.#walks += 1;
+    const procs = walk();
+    const byParent = childrenIndex(procs);
+    const at = performance.now();
+    for (const tree of [...this.#trees]) tree.absorb(procs, at, byParent);
+  }
+}
+
+/** The sampler shared by every host of this process. */
+export const processSampler = new ProcessSampler();
+
+/** Memory and CPU of one process, from one read of its stat file (for the host itself). */
+export function sampleProcess(pid: number): { rssBytes: number; cpuMs: number } | undefined {
+  try {
+    const info = parseStat(pid, readFileSync(`/proc/${pid}/stat`, "utf8"));
+    return { rssBytes: info.rssPages * PAGE_SIZE, cpuMs: ((info.utime + info.stime) * 1000) / TICKS_PER_SECOND };
+  } catch {
+    return undefined;
+  }
+}
