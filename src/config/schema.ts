@@ -133,23 +133,37 @@ interface Reply {
 
 const validators = new Map<string, ConfigValidator>();
 
+/** A validator worker with nothing to check for this long is ended. */
+const VALIDATOR_IDLE_MS = 30_000;
+
 /**
  * A validator for the installed OpenClaw's own config schema (`openclaw config schema`,
  * JSON Schema draft-07, ~2.4 MB), run in a worker thread so neither loading, compiling
  * nor checking ever blocks the host's event loop. One worker per process and schema,
- * started on first use, unref'd (it never keeps a process alive).
+ * started on first use, unref'd (it never keeps a process alive), and ended after
+ * `idleMs` without a request: the compiled schema holds tens of MB that an idle host
+ * should not keep (the next update compiles it again, ~2.7 s off the event loop).
  */
-export function openClawValidator(runtime: ResolvedRuntime): ConfigValidator {
+export function openClawValidator(runtime: ResolvedRuntime, idleMs = VALIDATOR_IDLE_MS): ConfigValidator {
   const file = schemaCacheFile(runtime);
   const existing = validators.get(file);
   if (existing) return existing;
   let worker: Worker | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
   let next = 0;
   const waiting = new Map<number, { resolve: (i: ConfigIssue[]) => void; reject: (e: unknown) => void }>();
   const failAll = (err: unknown): void => {
     for (const w of waiting.values()) w.reject(err);
     waiting.clear();
     worker = undefined;
+  };
+  const retireWhenIdle = (w: Worker): void => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      if (worker !== w || waiting.size > 0) return;
+      worker = undefined;
+      void w.terminate();
+    }, idleMs).unref();
   };
   const start = (): Worker => {
     const w = new Worker(WORKER_SOURCE, {
@@ -170,7 +184,10 @@ export function openClawValidator(runtime: ResolvedRuntime): ConfigValidator {
       const entry = waiting.get(reply.id);
       if (!entry) return;
       waiting.delete(reply.id);
-      if (waiting.size === 0) w.unref();
+      if (waiting.size === 0) {
+        w.unref();
+        retireWhenIdle(w);
+      }
       if (reply.failure) {
         entry.reject(
           new ClawhostError("CLAWHOST_SCHEMA_UNAVAILABLE", `could not load OpenClaw's config schema: ${reply.failure.message}.`, {
@@ -182,12 +199,15 @@ export function openClawValidator(runtime: ResolvedRuntime): ConfigValidator {
       } else entry.resolve(reply.issues ?? []);
     });
     w.on("error", failAll);
-    w.on("exit", () => failAll(new Error("the config validator worker exited")));
+    w.on("exit", () => {
+      if (worker === w) failAll(new Error("the config validator worker exited"));
+    });
     return w;
   };
   const validator: ConfigValidator = (config) =>
     new Promise((resolve, reject) => {
       worker ??= start();
+      clearTimeout(idleTimer);
       const id = next++;
       waiting.set(id, { resolve, reject });
       // Keep the process alive only while an answer is awaited.

@@ -1,7 +1,7 @@
 import type { InstanceContext } from "../context/context.js";
 import type { ConfigValidator } from "../config/schema.js";
 import { openClawValidator } from "../config/schema.js";
-import { findPortHolders, listeningPorts } from "../ports/holders.js";
+import { findPortHolders, listeningPorts, readListeningInodes } from "../ports/holders.js";
 import type { PortHolder } from "../ports/holders.js";
 import { findBusyPorts } from "../ports/probe.js";
 import { runDoctor } from "../process/doctor.js";
@@ -21,15 +21,15 @@ export interface PortProber {
   busy(ports: readonly number[]): Promise<number[]>;
   /** Who holds each of `ports` (pid and command where visible). */
   holders(ports: readonly number[]): PortHolder[];
-  /** Ports of `ports` some socket listens on, per the kernel's tables. */
-  listening(ports: readonly number[]): number[];
+  /** Ports of `ports` some socket listens on, per the kernel's tables (read off the event loop). */
+  listening(ports: readonly number[]): Promise<number[]>;
 }
 
 /** The real prober. */
 export const systemPorts: PortProber = {
   busy: findBusyPorts,
   holders: findPortHolders,
-  listening: (ports) => listeningPorts(ports),
+  listening: async (ports) => listeningPorts(ports, await readListeningInodes()),
 };
 
 /** Runs `openclaw doctor --fix` for a gateway (a seam, like the spawner). */

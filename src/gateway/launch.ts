@@ -177,7 +177,7 @@ async function preflight(env: LaunchEnv): Promise<void> {
   const busy = await deps.ports.busy(essentialPorts(ports.gateway));
   if (busy.length > 0) throw portInUse(ctx, busy, deps.ports.holders(busy), "nothing was spawned");
   const cdpRange = Array.from({ length: ports.cdp.end - ports.cdp.start + 1 }, (_, i) => ports.cdp.start + i);
-  const cdpBusy = deps.ports.listening(cdpRange);
+  const cdpBusy = await deps.ports.listening(cdpRange);
   if (cdpBusy.length > 0) {
     env.warn({
       code: "CDP_PORTS_BUSY",

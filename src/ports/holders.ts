@@ -9,7 +9,6 @@ export interface PortHolder {
   command: string | undefined;
 }
 
-const LISTEN = "0A";
 
 const TCP_TABLES = ["/proc/net/tcp", "/proc/net/tcp6"];
 
@@ -34,15 +33,17 @@ export async function readListeningInodes(): Promise<Map<number, Set<string>>> {
   return parseTables(await Promise.all(TCP_TABLES.map((file) => readFile(file, "utf8").catch(() => ""))));
 }
 
+// A LISTEN (0A) row: local port (hex) and inode, matched without splitting every row
+// (the tables also list every established socket: thousands of rows on a busy host).
+const LISTEN_ROW = /^\s*\d+: [0-9A-F]+:([0-9A-F]{4}) [0-9A-F]+:[0-9A-F]{4} 0A (?:\S+\s+){5}(\d+)/gm;
+
 function parseTables(texts: string[]): Map<number, Set<string>> {
   const out = new Map<number, Set<string>>();
   for (const text of texts) {
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 10 || f[3] !== LISTEN) continue;
-      const port = Number.parseInt(f[1]!.split(":")[1]!, 16);
+    for (const m of text.matchAll(LISTEN_ROW)) {
+      const port = Number.parseInt(m[1]!, 16);
       const set = out.get(port) ?? new Set<string>();
-      set.add(f[9]!);
+      set.add(m[2]!);
       out.set(port, set);
     }
   }

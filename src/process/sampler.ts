@@ -136,18 +136,25 @@ function childrenIndex(procs: ReadonlyMap<number, ProcInfo>): Map<number, ProcIn
 /**
  * The process-table sampler: one walk of `/proc` per tick serves every tracked tree of
  * every host in this process (tree membership, roots that ended, RSS and CPU). It runs
- * only while some tree is tracked, so its cost is one walk per tick, whatever the
- * fleet's size, instead of one walk per gateway.
+ * only while some tree is tracked: every `fastMs` for a while after a tree is added (a
+ * booting gateway starts its children then), every `steadyMs` after that. Its cost is
+ * one walk per tick, whatever the fleet's size, instead of one walk per gateway.
  */
 export class ProcessSampler {
-  readonly intervalMs: number;
+  readonly fastMs: number;
+  readonly steadyMs: number;
   readonly #trees = new Set<Tree>();
   #timer: NodeJS.Timeout | undefined;
+  #fastUntil = 0;
   #walks = 0;
 
-  constructor(intervalMs = 1_000) {
-    this.intervalMs = intervalMs;
+  constructor(opts: { fastMs?: number; steadyMs?: number; fastForMs?: number } = {}) {
+    this.fastMs = opts.fastMs ?? 1_000;
+    this.steadyMs = opts.steadyMs ?? 5_000;
+    this.#fastForMs = opts.fastForMs ?? 10_000;
   }
+
+  readonly #fastForMs: number;
 
   /** Walks of /proc so far (for tests and diagnostics). */
   get walks(): number {
@@ -159,20 +166,36 @@ export class ProcessSampler {
     return this.#trees.size;
   }
 
-  /** Track the tree rooted at `root`; its children are learned at once and on every tick. */
-  track(root: ProcIdentity): TrackedTree {
+  /**
+   * Track the tree rooted at `root`. With `refresh`, its children are learned at once
+   * (an adopted process has some already; a process just spawned has none).
+   */
+  track(root: ProcIdentity, opts: { refresh?: boolean } = {}): TrackedTree {
     const tree = new Tree(this, root);
     this.#trees.add(tree);
-    tree.refresh();
-    this.#timer ??= setInterval(() => this.tick(), this.intervalMs).unref();
+    if (opts.refresh !== false) tree.refresh();
+    this.#fastUntil = performance.now() + this.#fastForMs;
+    if (!this.#timer || this.#timerMs !== this.fastMs) this.#arm(this.fastMs);
     return tree;
+  }
+
+  #timerMs = 0;
+
+  #arm(ms: number): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerMs = ms;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.tick();
+      if (this.#trees.size > 0) this.#arm(performance.now() < this.#fastUntil ? this.fastMs : this.steadyMs);
+    }, ms).unref();
   }
 
   /** @internal */
   untrack(tree: Tree): void {
     this.#trees.delete(tree);
     if (this.#trees.size === 0 && this.#timer) {
-      clearInterval(this.#timer);
+      clearTimeout(this.#timer);
       this.#timer = undefined;
     }
   }

@@ -159,7 +159,8 @@ function spawnGateway(req: SpawnRequest): GatewayProcess {
       rl.on("line", (line) => onLine(stream, line));
     }
   }
-  const tree = new ProcessTree({ pid, startTime: readProc(pid)?.startTime ?? -1 });
+  // Just spawned: no children to learn yet; the sampler's next ticks find them.
+  const tree = new ProcessTree({ pid, startTime: readProc(pid)?.startTime ?? -1 }, { refresh: false });
   if (!outlive) {
     liveTrees.add(tree);
     if (tree.root.startTime > 0) watchdogTrack(tree.root);

@@ -53,9 +53,9 @@ export class ProcessTree {
   readonly root: ProcIdentity;
   readonly #tracked: TrackedTree;
 
-  constructor(root: number | ProcIdentity, sampler: ProcessSampler = processSampler) {
+  constructor(root: number | ProcIdentity, opts: { sampler?: ProcessSampler; refresh?: boolean } = {}) {
     this.root = typeof root === "number" ? { pid: root, startTime: readProc(root)?.startTime ?? -1 } : root;
-    this.#tracked = sampler.track(this.root);
+    this.#tracked = (opts.sampler ?? processSampler).track(this.root, { refresh: opts.refresh ?? true });
   }
 
   /** The last sample of the tree (RSS, CPU, members alive), if one was taken. */
