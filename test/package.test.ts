@@ -1,10 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 // `npm test` builds first: the published entry points must load from both module systems.
+// This file's own lease registry (the hosts live in child processes).
+const leases = { dir: mkdtempSync(join(tmpdir(), "clawhost-pkg-leases-")) };
+afterAll(() => rmSync(leases.dir, { recursive: true, force: true }));
+
 describe("the built package", () => {
   const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { exports: Record<string, unknown>; engines: { node: string } };
 
@@ -25,6 +29,40 @@ describe("the built package", () => {
     expect(r.stdout.trim()).toBe("function function false");
   });
 
+  // An app may load clawhost's ESM build while a dependency loads its CJS build.
+  it("recognises a ClawhostError from the other build, both ways", () => {
+    const code = `import { createRequire } from "node:module";
+      const esm = await import("clawhost");
+      const cjs = createRequire(process.cwd() + "/")("clawhost");
+      const thrown = (make) => { try { throw make(); } catch (e) { return e; } };
+      const fromCjs = thrown(() => new cjs.ClawhostError("CLAWHOST_ABORTED", "from cjs"));
+      const fromEsm = thrown(() => new esm.ClawhostError("CLAWHOST_ABORTED", "from esm"));
+      class Sub extends esm.ClawhostError {}
+      const sub = new Sub("CLAWHOST_RPC_ERROR", "sub");
+      const fake = Object.assign(new Error("fake"), { name: "ClawhostError", code: "CLAWHOST_ABORTED" });
+      const brand = Symbol.for("clawhost.error");
+      console.log(JSON.stringify({
+        distinctClasses: esm.ClawhostError !== cjs.ClawhostError,
+        esmSeesCjs: [esm.isClawhostError(fromCjs), esm.isClawhostError(fromCjs, "CLAWHOST_ABORTED"), fromCjs instanceof esm.ClawhostError],
+        cjsSeesEsm: [cjs.isClawhostError(fromEsm), cjs.isClawhostError(fromEsm, "CLAWHOST_ABORTED"), fromEsm instanceof cjs.ClawhostError],
+        wrongCode: [esm.isClawhostError(fromCjs, "CLAWHOST_RPC_ERROR"), cjs.isClawhostError(fromEsm, "CLAWHOST_RPC_ERROR")],
+        subclass: [sub instanceof Sub, sub instanceof esm.ClawhostError, sub instanceof cjs.ClawhostError, fromEsm instanceof Sub],
+        notErrors: [esm.isClawhostError(new Error("x")), cjs.isClawhostError(fake), fake instanceof esm.ClawhostError, null instanceof cjs.ClawhostError, esm.isClawhostError(undefined)],
+        brandHidden: [brand in { ...fromCjs }, fromCjs.propertyIsEnumerable(brand), JSON.stringify(fromEsm).includes("clawhost.error")],
+      }));`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual({
+      distinctClasses: true,
+      esmSeesCjs: [true, true, true],
+      cjsSeesEsm: [true, true, true],
+      wrongCode: [false, false],
+      subclass: [true, true, true, false],
+      notErrors: [false, false, false, false, false],
+      brandHidden: [false, false, false],
+    });
+  });
+
   // The config validator runs in a worker that resolves ajv from the bundle's own URL.
   it.each([
     ["require", `const { GatewayHost } = require("clawhost");`, "--input-type=commonjs"],
@@ -34,17 +72,22 @@ describe("the built package", () => {
     try {
       const code = `${load}
         (async () => {
-          const host = new GatewayHost({ root: ${JSON.stringify(root)}, ports: { from: 46000, to: 46239 } });
-          const gw = host.add({ name: "p" });
+          const host = new GatewayHost({ root: ${JSON.stringify(root)}, ports: { from: 46000, to: 46239 }, leaseDir: ${JSON.stringify(leases.dir)} });
+          const gw = await host.add({ name: "p" });
           const ok = await gw.updateConfig({ env: { vars: { A: "1" } } });
           const bad = await gw.updateConfig({ env: { vars: { B: 2 } } }).catch((e) => e);
           console.log(ok.applied, bad.code, bad.value);
-          host.remove("p");
+          await host.remove("p");
           await host[Symbol.asyncDispose]();
         })();`;
       const r = spawnSync(process.execPath, [flag, "-e", code], { encoding: "utf8" });
       expect(r.stderr).toBe("");
       expect(r.stdout.trim()).toBe("file CLAWHOST_CONFIG_INVALID env.vars.B");
+      // The host lived in the child: no lease of its root may be left held by anyone.
+      const held = existsSync(join(leases.dir, "leases.json"))
+        ? (JSON.parse(readFileSync(join(leases.dir, "leases.json"), "utf8")) as Array<{ root: string; holder?: unknown }>).filter((l) => l.root === root && l.holder)
+        : [];
+      expect(held).toEqual([]);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -16,6 +16,11 @@ export const systemClock: Clock = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
+/** Periodic work: `every(ms, fn)` until the returned function is called. */
+export interface Scheduler {
+  every(intervalMs: number, fn: () => void): () => void;
+}
+
 /**
  * Periodic work shared by every gateway of a host: one timer per distinct interval,
  * whatever the number of gateways, instead of one timer per gateway.
@@ -27,7 +32,7 @@ export const systemClock: Clock = {
  * stop();
  * ```
  */
-export class Ticker {
+export class Ticker implements Scheduler {
   readonly #groups = new Map<number, { timer: NodeJS.Timeout; fns: Set<() => void> }>();
 
   /** Call `fn` every `intervalMs` until the returned function is called. */

@@ -12,7 +12,7 @@ import type { Spawner } from "../process/spawn.js";
 import { waitForHello } from "../readiness/handshake.js";
 import type { ReadinessStrategy } from "../readiness/handshake.js";
 import { systemClock, Ticker } from "./clock.js";
-import type { Clock } from "./clock.js";
+import type { Clock, Scheduler } from "./clock.js";
 import type { SupervisionOptions } from "./types.js";
 
 /** The port seam: bind probes and holder look-ups. */
@@ -48,7 +48,7 @@ export interface GatewayDeps {
   supervision: SupervisionOptions;
   clock: Clock;
   random: () => number;
-  ticker: Ticker;
+  ticker: Scheduler;
   spawner: Spawner;
   ports: PortProber;
   readiness: ReadinessStrategy;

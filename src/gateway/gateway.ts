@@ -297,6 +297,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * ```
    */
   onReady(opts: OperationOptions = {}): Promise<void> {
+    if (this.#life.state === "ready") return Promise.resolve();
     return this.#life.waitFor(
       (state) => {
         if (state === "ready") return true;
@@ -305,7 +306,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         }
         return undefined;
       },
-      { ...opts, what: "ready" },
+      { ...opts, what: "ready", changesOnly: true },
     );
   }
 
@@ -604,10 +605,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#life.set(verdict.to);
     if (verdict.to !== "backoff") return;
     this.emit("backoff", verdict.backoff);
-    this.#supervisor.schedule(verdict.backoff.delayMs, () => {
-      if (this.#life.state !== "backoff" || this.#life.op || this.#disposed) return;
-      this.#life.run("start", (signal) => this.#start({}, signal, true)).catch(() => undefined);
-    });
+    this.#supervisor.schedule(verdict.backoff.delayMs, () => void this.#restartFromBackoff());
+  }
+
+  async #restartFromBackoff(): Promise<void> {
+    // The failed start that scheduled this may still be unwinding; a user's stop or restart decides itself.
+    const op = this.#life.op;
+    if (op && op.kind !== "start") return;
+    if (op) await op.promise.catch(() => undefined);
+    if (this.#life.state !== "backoff" || this.#life.op || this.#disposed) return;
+    await this.#life.run("start", (signal) => this.#start({}, signal, true)).catch(() => undefined);
   }
 
   // ---- small helpers ---------------------------------------------------------------
@@ -629,21 +636,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return errors.startFailed(this.name, err, run?.tail() ?? []);
   }
 
-  /** Where config writes go now: the running gateway, the file, or wait for the next state. */
+  /**
+   * Where config writes go now: the running gateway, the file (no live process: nothing
+   * else writes it), or wait for the next state (a process that is booting, restarting
+   * or being stopped).
+   */
   #configMode(): "live" | "file" | "wait" {
-    switch (this.#life.state) {
-      case "ready":
-        return "live";
-      case "stopped":
-      case "failed":
-      case "backoff":
-        return "file";
-      case "starting":
-        // Booting: wait for it; still preparing (or the last try exited): the file.
-        return this.#run && !this.#run.exit ? "wait" : "file";
-      default:
-        return "wait";
-    }
+    const state = this.#life.state;
+    if (state === "ready") return "live";
+    if (state === "restarting") return "wait";
+    return this.#run && !this.#run.exit ? "wait" : "file";
   }
 }
 

@@ -12,8 +12,8 @@ export const TRANSITIONS: Readonly<Record<GatewayState, readonly GatewayState[]>
   starting: ["ready", "failed", "backoff", "stopping", "stopped"],
   ready: ["restarting", "unhealthy", "backoff", "failed", "stopped", "stopping"],
   restarting: ["ready", "unhealthy", "backoff", "failed", "stopped", "stopping"],
-  unhealthy: ["backoff", "failed", "stopped", "stopping"],
-  backoff: ["starting", "stopping", "stopped", "failed"],
+  unhealthy: ["backoff", "failed", "stopping"],
+  backoff: ["starting", "stopped"],
   stopping: ["stopped", "failed"],
   failed: ["starting", "stopping", "stopped"],
 });
@@ -76,21 +76,27 @@ export class Lifecycle {
 
   /**
    * Run `body` as the operation of `kind`: shares a running one of the same kind, waits
-   * for one of another kind (after `preempt` decides whether to abort it).
+   * for one of another kind. With `preempt` (a stop) it takes the lock at once: the
+   * running operation is aborted and `body` runs after it settled, so no operation
+   * that was waiting can slip in between.
    */
   async run(kind: Operation["kind"], body: (signal: AbortSignal) => Promise<void>, preempt = false): Promise<void> {
     for (;;) {
       const current = this.#op;
-      if (!current) break;
-      if (current.kind === kind) return current.promise;
-      if (preempt) current.abort.abort(new ClawhostError("CLAWHOST_ABORTED", `${current.kind} interrupted by ${kind}.`, { gateway: this.#name }));
+      if (current?.kind === kind) return current.promise;
+      if (!current || preempt) break;
       await current.promise.catch(() => undefined);
     }
+    const prior = this.#op;
+    prior?.abort.abort(new ClawhostError("CLAWHOST_ABORTED", `${prior.kind} interrupted by ${kind}.`, { gateway: this.#name }));
     const abort = new AbortController();
     const op: Operation = {
       kind,
       abort,
-      promise: body(abort.signal).finally(() => {
+      promise: (async () => {
+        if (prior) await prior.promise.catch(() => undefined);
+        await body(abort.signal);
+      })().finally(() => {
         if (this.#op === op) this.#op = undefined;
       }),
     };
@@ -99,14 +105,15 @@ export class Lifecycle {
   }
 
   /**
-   * Resolve when `settle` says so on a state change (it returns `true` to resolve, an
-   * error to reject, `undefined` to keep waiting), or reject at the deadline or abort.
+   * Resolve when `settle` says so for the current state (unless `changesOnly`) or on a
+   * state change (it returns `true` to resolve, an error to reject, `undefined` to keep
+   * waiting), or reject at the deadline or abort.
    */
   waitFor(
     settle: (state: GatewayState) => true | Error | undefined,
-    opts: OperationOptions & { what: string },
+    opts: OperationOptions & { what: string; changesOnly?: boolean },
   ): Promise<void> {
-    const first = settle(this.#state);
+    const first = opts.changesOnly ? undefined : settle(this.#state);
     if (first === true) return Promise.resolve();
     if (first instanceof Error) return Promise.reject(first);
     return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 import type { LivenessOptions } from "../context/supervision.js";
-import type { Ticker } from "./clock.js";
+import type { Scheduler } from "./clock.js";
 
 /** What a liveness monitor reports when it gives up on a gateway. */
 export interface Unhealthy {
@@ -16,10 +16,10 @@ export interface Unhealthy {
  */
 export class LivenessMonitor {
   readonly #opts: LivenessOptions;
-  readonly #ticker: Ticker;
+  readonly #ticker: Scheduler;
   #cancel: (() => void) | undefined;
 
-  constructor(opts: LivenessOptions, ticker: Ticker) {
+  constructor(opts: LivenessOptions, ticker: Scheduler) {
     this.#opts = opts;
     this.#ticker = ticker;
   }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayHost } from "clawhost";
 import type { ClawhostError, ConfigChange, Gateway, HostOptions, OpenClawConfig } from "clawhost";
 import type { ProcIdentity } from "../../src/process/proc.js";
-import { makeTmp, stillAlive, treeOf } from "../helpers.js";
+import { expectNothingLeft, GatewayWatch, makeTmp, nextEvent, stillAlive, treeOf } from "../helpers.js";
 
 /** How a config contract run makes its host (real OpenClaw, or the fault-injection gateway). */
 export interface ConfigContractTarget {
@@ -11,6 +11,8 @@ export interface ConfigContractTarget {
   hostOptions: (root: string, ports: { from: number; to: number }) => HostOptions;
   /** First port of a 240-port range this suite may use. */
   portBase: number;
+  /** The calling test file's own lease registry directory (`leaseDir` of every host). */
+  leaseDir: string;
 }
 
 export const vars = (cfg: OpenClawConfig): Record<string, string> => ((cfg.env as { vars?: Record<string, string> } | undefined)?.vars ?? {});
@@ -23,15 +25,9 @@ export const setVar =
   };
 
 /** Resolves at the next `config` event from `source`. */
-export function nextConfigEvent(gw: Gateway, source: ConfigChange["source"]): Promise<ConfigChange> {
-  return new Promise((resolve) => {
-    const on = (c: ConfigChange): void => {
-      if (c.source !== source) return;
-      gw.off("config", on);
-      resolve(c);
-    };
-    gw.on("config", on);
-  });
+export async function nextConfigEvent(gw: Gateway, source: ConfigChange["source"]): Promise<ConfigChange> {
+  const [change] = await nextEvent(gw, "config", (c) => c.source === source);
+  return change;
 }
 
 /**
@@ -47,11 +43,12 @@ export function describeConfigContract(target: ConfigContractTarget): void {
     const seen: ProcIdentity[] = [];
     const patchLines: string[] = [];
     const hostChanges: string[] = [];
+    const fleet = new GatewayWatch();
 
-    beforeAll(() => {
-      host = new GatewayHost(target.hostOptions(tmp.dir, { from: target.portBase, to: target.portBase + 239 }));
+    beforeAll(async () => {
+      host = fleet.host(new GatewayHost({ ...target.hostOptions(tmp.dir, { from: target.portBase, to: target.portBase + 239 }), leaseDir: target.leaseDir }));
       host.on("gateway:config", (g, c) => hostChanges.push(`${g.name}:${c.source}`));
-      gw = host.add({ name: "live" });
+      gw = await host.add({ name: "live" });
       gw.on("config", (c) => changes.push(c));
       gw.on("ready", (r) => seen.push(...treeOf(r.pid)));
       gw.on("log", (l) => {
@@ -59,9 +56,13 @@ export function describeConfigContract(target: ConfigContractTarget): void {
       });
     });
     afterAll(async () => {
-      await host[Symbol.asyncDispose]();
-      expect(stillAlive(seen)).toEqual([]);
-      tmp.cleanup();
+      try {
+        await host[Symbol.asyncDispose]();
+        await expectNothingLeft({ leaseDir: target.leaseDir, gateways: fleet });
+        expect(stillAlive(seen)).toEqual([]);
+      } finally {
+        tmp.cleanup();
+      }
     });
 
     it("written while stopped, then started: no .clobbered file, the values hold", async () => {

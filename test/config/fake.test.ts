@@ -1,22 +1,35 @@
-import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { GatewayHost } from "clawhost";
 import type { ClawhostError } from "clawhost";
-import { makeTmp } from "../helpers.js";
+import { expectNothingLeft, FAKE_OPENCLAW as bin, GatewayWatch, makeTmp } from "../helpers.js";
 import { describeConfigContract, setVar, vars } from "./contract.js";
 
-const bin = fileURLToPath(new URL("../fixtures/fake-openclaw/openclaw.mjs", import.meta.url));
+const leases = makeTmp("config-fake-leases");
+afterAll(() => leases.cleanup());
 
 // The fault-injection fake passes the same contract as the real gateway.
-describeConfigContract({ label: "fake", portBase: 39720, hostOptions: (root, ports) => ({ root, ports, openclaw: { bin } }) });
+describeConfigContract({ label: "fake", portBase: 39720, leaseDir: leases.dir, hostOptions: (root, ports) => ({ root, ports, openclaw: { bin } }) });
+
+// Hosts of the tests below, one per test, checked after each (registered in their describes:
+// the contract's host above lives across its tests).
+let fleet = new GatewayWatch();
+function newHost(root: string, ports: { from: number; to: number }): GatewayHost {
+  return fleet.host(new GatewayHost({ root, ports, leaseDir: leases.dir, openclaw: { bin } }));
+}
+async function nothingLeft(): Promise<void> {
+  await fleet.disposeHosts();
+  await expectNothingLeft({ leaseDir: leases.dir, gateways: fleet });
+  fleet = new GatewayWatch();
+}
 
 describe("fake: the gateway's write budget spent", () => {
   const tmp = makeTmp("config-limit");
+  afterEach(nothingLeft);
   afterAll(() => tmp.cleanup());
 
   it("updates wait out the rate limit, ride along in one patch, and none is lost", async () => {
-    const host = new GatewayHost({ root: tmp.dir, ports: { from: 39960, to: 40199 }, openclaw: { bin } });
-    const gw = host.add({ name: "limited", env: { FAKE_GATEWAY_WRITE_LIMIT: "2", FAKE_GATEWAY_WRITE_WINDOW_MS: "1500" } });
+    const host = newHost(tmp.dir, { from: 39960, to: 40199 });
+    const gw = await host.add({ name: "limited", env: { FAKE_GATEWAY_WRITE_LIMIT: "2", FAKE_GATEWAY_WRITE_WINDOW_MS: "1500" } });
     const patches: string[] = [];
     gw.on("log", (l) => {
       if (/config\.patch write/.test(l.line)) patches.push(l.line);
@@ -41,11 +54,12 @@ describe("fake: the gateway's write budget spent", () => {
 
 describe("fake: patches the gateway refuses", () => {
   const tmp = makeTmp("config-refused");
+  afterEach(nothingLeft);
   afterAll(() => tmp.cleanup());
 
   it("a stale hash (another writer got in first): re-read, re-applied on top of the other write, nothing lost", async () => {
-    const host = new GatewayHost({ root: tmp.dir, ports: { from: 40200, to: 40439 }, openclaw: { bin } });
-    const gw = host.add({ name: "stale", env: { FAKE_GATEWAY_STALE_PATCHES: "2" } });
+    const host = newHost(tmp.dir, { from: 40200, to: 40439 });
+    const gw = await host.add({ name: "stale", env: { FAKE_GATEWAY_STALE_PATCHES: "2" } });
     const external: string[] = [];
     gw.on("config", (c) => c.source === "external" && external.push(...c.changedPaths));
     try {
@@ -63,8 +77,8 @@ describe("fake: patches the gateway refuses", () => {
   });
 
   it("a rule only the gateway knows: the batch is narrowed, the one bad update fails alone with the gateway's path", async () => {
-    const host = new GatewayHost({ root: tmp.dir, ports: { from: 40440, to: 40679 }, openclaw: { bin } });
-    const gw = host.add({ name: "refuse", env: { FAKE_GATEWAY_REFUSE_VAR: "FORBIDDEN" } });
+    const host = newHost(tmp.dir, { from: 40440, to: 40679 });
+    const gw = await host.add({ name: "refuse", env: { FAKE_GATEWAY_REFUSE_VAR: "FORBIDDEN" } });
     try {
       await gw.start();
       const before = await gw.readConfig();

@@ -6,30 +6,56 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClawhostError, ConfigStore, GatewayHost } from "clawhost";
 import type { Gateway, OpenClawConfig } from "clawhost";
-import { makeTmp } from "../helpers.js";
+import { expectNothingLeft, FAKE_OPENCLAW as fakeBin, GatewayWatch, makeTmp, nextEvent } from "../helpers.js";
 import { setVar, vars } from "./contract.js";
 
 const tmp = makeTmp("config");
-afterAll(() => tmp.cleanup());
+const leases = makeTmp("config-store-leases");
+const fleet = new GatewayWatch();
+afterAll(async () => {
+  try {
+    await fleet.disposeHosts();
+    await expectNothingLeft({ leaseDir: leases.dir, gateways: fleet });
+  } finally {
+    tmp.cleanup();
+    leases.cleanup();
+  }
+});
 const worker = fileURLToPath(new URL("../fixtures/config-worker.mjs", import.meta.url));
-const fakeBin = fileURLToPath(new URL("../fixtures/fake-openclaw/openclaw.mjs", import.meta.url));
-
 
 function runWorker(configPath: string, prefix: string, count: number, mode: "burst" | "sequential") {
   const child = spawn(process.execPath, [worker, configPath, prefix, String(count), mode], { stdio: ["ignore", "pipe", "inherit"] });
   const lines: string[] = [];
-  createInterface({ input: child.stdout! }).on("line", (l) => lines.push(l));
+  const output = createInterface({ input: child.stdout! });
+  output.on("line", (l) => lines.push(l));
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  return { child, lines, exited };
+  return { child, lines, output, exited };
+}
+
+/** mulberry32: a seeded PRNG, so that the kill points below are the same in every run. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Yield `turns` times to the event loop's check phase (no timer involved). */
+async function yieldTurns(turns: number): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
 }
 
 describe("config writes on a stopped gateway (real OpenClaw's schema)", () => {
   let host: GatewayHost;
   let gw: Gateway;
 
-  beforeAll(() => {
-    host = new GatewayHost({ root: join(tmp.dir, "stopped"), ports: { from: 39000, to: 39239 } });
-    gw = host.add({ name: "cfg" });
+  beforeAll(async () => {
+    host = fleet.host(new GatewayHost({ root: join(tmp.dir, "stopped"), ports: { from: 39000, to: 39239 }, leaseDir: leases.dir }));
+    gw = await host.add({ name: "cfg" });
   });
   afterAll(() => host[Symbol.asyncDispose]());
 
@@ -84,21 +110,19 @@ describe("config writes on a stopped gateway (real OpenClaw's schema)", () => {
     expect(v.GOOD).toBe("1");
   });
 
-  it("a writer SIGKILLed at random moments, again and again: the file always parses and holds exactly a prefix of its updates", async () => {
+  it("a writer SIGKILLed at scattered moments, again and again: the file always parses and holds exactly a prefix of its updates", async () => {
     const path = join(tmp.dir, "killed", "openclaw.json");
     mkdirSync(join(tmp.dir, "killed"), { recursive: true });
     const acked: number[] = [];
+    const random = seededRandom(0x5eed);
     for (let run = 0; run < 12; run++) {
       const w = runWorker(path, `R${run}`, 100_000, "sequential");
-      await new Promise<void>((resolve) => {
-        const t = setInterval(() => {
-          if (w.lines.includes("ready")) {
-            clearInterval(t);
-            resolve();
-          }
-        }, 5);
-      });
-      await new Promise((r) => setTimeout(r, 30 + Math.floor(Math.random() * 300)));
+      // Kill points, the same in every run: after a seeded number of acknowledged updates,
+      // then a seeded number of event-loop turns into the ones after it.
+      const acks = 2 + Math.floor(random() * 24);
+      const turns = Math.floor(random() * 40);
+      await nextEvent(w.output, "line", (l: string) => l === `ack ${acks - 1}`);
+      await yieldTurns(turns);
       w.child.kill("SIGKILL");
       await w.exited;
       const lastAck = Math.max(-1, ...w.lines.filter((l) => l.startsWith("ack ")).map((l) => Number(l.slice(4))));
@@ -123,17 +147,17 @@ describe("config writes on a stopped gateway (real OpenClaw's schema)", () => {
 
   it("a changed spec config in a later add() is merged through the same queue before the start", async () => {
     const root = join(tmp.dir, "spec");
-    const opts = { root, ports: { from: 39240, to: 39479 }, openclaw: { bin: fakeBin } };
-    const h1 = new GatewayHost(opts);
-    const a = h1.add({ name: "s", config: { env: { vars: { SPEC: "1", KEEP: "k" } } } });
+    const opts = { root, ports: { from: 39240, to: 39479 }, leaseDir: leases.dir, openclaw: { bin: fakeBin } };
+    const h1 = fleet.host(new GatewayHost(opts));
+    const a = await h1.add({ name: "s", config: { env: { vars: { SPEC: "1", KEEP: "k" } } } });
     try {
       await a.start();
       expect((await a.updateConfig(setVar("LATER", "x"))).applied).toBe("live");
     } finally {
       await h1[Symbol.asyncDispose]();
     }
-    const h2 = new GatewayHost(opts);
-    const b = h2.add({ name: "s", config: { env: { vars: { SPEC: "2" } } } });
+    const h2 = fleet.host(new GatewayHost(opts));
+    const b = await h2.add({ name: "s", config: { env: { vars: { SPEC: "2" } } } });
     try {
       await b.start();
       const v = vars(await b.readConfig());

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ClawhostError, InstanceContext, portBlockFor, validateGatewayName } from "clawhost";
+import { ClawhostError } from "clawhost";
+import { InstanceContext } from "../../src/context/context.js";
+import { portBlockFor } from "../../src/ports/block.js";
+import { validateGatewayName } from "../../src/context/schema.js";
 import { normalizeGatewaySpec, normalizeHostOptions } from "../../src/context/schema.js";
 import { isScrubbedEnvKey, scrubEnv } from "../../src/context/env.js";
 

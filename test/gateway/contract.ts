@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClawhostError, GatewayHost } from "clawhost";
 import type { Gateway, HostOptions } from "clawhost";
-import { rangesOverlap } from "../../src/ports/allocator.js";
+import { rangesOverlap } from "../../src/ports/block.js";
 import { readCmdline } from "../../src/process/proc.js";
 import type { ProcIdentity } from "../../src/process/proc.js";
-import { makeTmp, stillAlive, treeOf, unbindablePorts } from "../helpers.js";
+import { expectNothingLeft, GatewayWatch, makeTmp, nextEvent, stillAlive, treeOf, unbindablePorts } from "../helpers.js";
 
 /** How a contract run makes its hosts (real OpenClaw, or the fault-injection gateway). */
 export interface ContractTarget {
@@ -18,16 +18,30 @@ export interface ContractTarget {
   portBase: number;
   /** Env of the gateway that must miss its start deadline (a target that is not slow by itself makes it slow). */
   slowEnv?: Record<string, string>;
+  /** The calling test file's own lease registry directory (`leaseDir` of every host). */
+  leaseDir: string;
 }
 
-/** Union of a gateway's process tree, sampled while it runs. */
+/** Union of a gateway's process tree, sampled on its events and every 50 ms while it runs. */
 function watchTree(gw: Gateway): { members: () => ProcIdentity[]; stop: () => void } {
   const seen = new Map<string, ProcIdentity>();
   const sample = (): void => {
     if (gw.pid) for (const m of treeOf(gw.pid)) seen.set(`${m.pid}:${m.startTime}`, m);
   };
   const timer = setInterval(sample, 50);
-  return { members: () => (sample(), [...seen.values()]), stop: () => clearInterval(timer) };
+  gw.on("state", sample);
+  gw.on("ready", sample);
+  gw.on("log", sample);
+  sample();
+  return {
+    members: () => (sample(), [...seen.values()]),
+    stop: () => {
+      clearInterval(timer);
+      gw.off("state", sample);
+      gw.off("ready", sample);
+      gw.off("log", sample);
+    },
+  };
 }
 
 function sharedLogListing(): Record<string, number> {
@@ -65,33 +79,36 @@ export function describeGatewayContract(target: ContractTarget): void {
     const events: string[] = [];
     let sharedLogBefore: Record<string, number>;
     const watchers: Array<ReturnType<typeof watchTree>> = [];
+    const fleet = new GatewayWatch();
 
     beforeAll(async () => {
-      host = new GatewayHost(target.hostOptions(tmp.dir, ports));
+      host = fleet.host(new GatewayHost({ ...target.hostOptions(tmp.dir, ports), leaseDir: target.leaseDir }));
       host.on("gateway:log", (_gw, l) => logs.push(l.line));
       host.on("gateway:state", (gw, c) => events.push(JSON.stringify({ gw: gw.name, ...c })));
       host.on("gateway:exit", (gw, e) => events.push(JSON.stringify({ gw: gw.name, ...e })));
       host.on("gateway:ready", (gw, r) => events.push(JSON.stringify({ gw: gw.name, ...r })));
-      main = host.add({ name: "main" });
-      rescue = host.add({ name: "rescue" });
+      main = await host.add({ name: "main" });
+      rescue = await host.add({ name: "rescue" });
       sharedLogBefore = sharedLogListing();
-      const started = host.startAll();
-      await new Promise((r) => setTimeout(r, 20));
       watchers.push(watchTree(main), watchTree(rescue));
-      await started;
+      await host.startAll();
     });
 
     afterAll(async () => {
-      const blocks = [main.context.ports.block, rescue.context.ports.block];
-      await host[Symbol.asyncDispose]();
-      for (const w of watchers) w.stop();
-      const members = watchers.flatMap((w) => w.members());
-      expect(members.length).toBeGreaterThanOrEqual(2);
-      expect(stillAlive(members)).toEqual([]);
-      for (const b of blocks) expect(await unbindablePorts(b.start, b.end)).toEqual([]);
-      expect(main.state).toBe("stopped");
-      expect(rescue.state).toBe("stopped");
-      tmp.cleanup();
+      try {
+        const blocks = [main.context.ports.block, rescue.context.ports.block];
+        await host[Symbol.asyncDispose]();
+        for (const w of watchers) w.stop();
+        await expectNothingLeft({ leaseDir: target.leaseDir, gateways: fleet });
+        const members = watchers.flatMap((w) => w.members());
+        expect(members.length).toBeGreaterThanOrEqual(2);
+        expect(stillAlive(members)).toEqual([]);
+        for (const b of blocks) expect(await unbindablePorts(b.start, b.end)).toEqual([]);
+        expect(main.state).toBe("stopped");
+        expect(rescue.state).toBe("stopped");
+      } finally {
+        tmp.cleanup();
+      }
     });
 
     it("both reach ready, with distinct processes and non-overlapping port blocks", () => {
@@ -166,9 +183,8 @@ export function describeGatewayContract(target: ContractTarget): void {
       };
       main.on("state", onState);
       main.on("log", onState);
-      const starts = Array.from({ length: 20 }, () => main.start());
-      await new Promise((r) => setTimeout(r, 20));
       watchers.push(watchTree(main));
+      const starts = Array.from({ length: 20 }, () => main.start());
       await Promise.all(starts);
       main.off("state", onState);
       main.off("log", onState);
@@ -198,17 +214,22 @@ export function describeGatewayContract(target: ContractTarget): void {
     const tmp = makeTmp(`contract-fail-${target.label}`);
     const ports = { from: target.portBase + 480, to: target.portBase + 959 };
     let host: GatewayHost;
+    const fleet = new GatewayWatch();
 
     beforeAll(() => {
-      host = new GatewayHost(target.hostOptions(tmp.dir, ports));
+      host = fleet.host(new GatewayHost({ ...target.hostOptions(tmp.dir, ports), leaseDir: target.leaseDir }));
     });
     afterAll(async () => {
-      await host[Symbol.asyncDispose]();
-      tmp.cleanup();
+      try {
+        await host[Symbol.asyncDispose]();
+        await expectNothingLeft({ leaseDir: target.leaseDir, gateways: fleet });
+      } finally {
+        tmp.cleanup();
+      }
     });
 
     it("a start that misses its deadline ends its whole tree and throws CLAWHOST_READINESS_TIMEOUT", async () => {
-      const gw = host.add({ name: "slow", ...(target.slowEnv ? { env: target.slowEnv } : {}) });
+      const gw = await host.add({ name: "slow", ...(target.slowEnv ? { env: target.slowEnv } : {}) });
       const watch = watchTree(gw);
       const err = await gw.start({ timeoutMs: 2_500 }).catch((e: unknown) => e);
       watch.stop();
@@ -226,12 +247,13 @@ export function describeGatewayContract(target: ContractTarget): void {
     });
 
     it("stop() during start interrupts it: start rejects CLAWHOST_ABORTED, state ends stopped, no process left", async () => {
-      const gw = host.add({ name: "interrupted" });
+      const gw = await host.add({ name: "interrupted" });
       const watch = watchTree(gw);
       const states: string[] = [];
       gw.on("state", (c) => states.push(c.to));
+      const spawned = nextEvent(gw, "log");
       const starting = gw.start();
-      await new Promise<void>((r) => gw.once("log", () => r()));
+      await spawned;
       await gw.stop();
       const err = await starting.catch((e: unknown) => e);
       watch.stop();
@@ -243,7 +265,7 @@ export function describeGatewayContract(target: ContractTarget): void {
     });
 
     it("a busy base port or browser-control port is refused with CLAWHOST_PORT_IN_USE, naming the holder, before any spawn", async () => {
-      const gw = host.add({ name: "busy" });
+      const gw = await host.add({ name: "busy" });
       for (const port of [gw.context.ports.gateway, gw.context.ports.browserControl]) {
         const server = await listen(port, "127.0.0.1");
         try {

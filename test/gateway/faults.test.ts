@@ -1,22 +1,37 @@
-import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ClawhostError, GatewayHost } from "clawhost";
-import type { Gateway, GatewayBackoffInfo, GatewayExitInfo, GatewaySpec, RestartPolicy } from "clawhost";
-import { makeTmp, stillAlive, treeOf } from "../helpers.js";
+import type { Gateway, GatewayBackoffInfo, GatewayExitInfo, GatewaySpec, GatewayState, LivenessOptions, RestartPolicy } from "clawhost";
+import { expectNothingLeft, FAKE_OPENCLAW as bin, GatewayWatch, makeTmp, nextEvent, restartDelayElapsed, stillAlive, treeOf } from "../helpers.js";
 import type { ProcIdentity } from "../../src/process/proc.js";
 
 // Policy branches end to end, driven by the fault-injection gateway (fast, deterministic faults).
-const bin = fileURLToPath(new URL("../fixtures/fake-openclaw/openclaw.mjs", import.meta.url));
 const tmp = makeTmp("faults");
+const leases = makeTmp("faults-leases");
+// Each host its own range of whole blocks (120 ports each), from 35000 up.
 let nextBase = 35000;
+let fleet: GatewayWatch;
 
-function hostWith(restart: Partial<RestartPolicy>): GatewayHost {
+beforeEach(() => {
+  fleet = new GatewayWatch();
+});
+afterEach(async () => {
+  await fleet.disposeHosts();
+  await expectNothingLeft({ leaseDir: leases.dir, gateways: fleet });
+});
+afterAll(() => {
+  tmp.cleanup();
+  leases.cleanup();
+});
+
+function hostWith(restart: Partial<RestartPolicy>, opts: { liveness?: Partial<LivenessOptions> | false; blocks?: number } = {}): GatewayHost {
   const from = nextBase;
-  nextBase += 240;
-  return new GatewayHost({ root: `${tmp.dir}/${from}`, ports: { from, to: from + 239 }, openclaw: { bin }, restart, liveness: false });
+  nextBase += 120 * (opts.blocks ?? 1);
+  return fleet.host(
+    new GatewayHost({ root: `${tmp.dir}/${from}`, ports: { from, to: nextBase - 1 }, leaseDir: leases.dir, openclaw: { bin }, restart, liveness: opts.liveness ?? false }),
+  );
 }
 
-/** Record what a gateway does until `until` says stop. */
+/** Record what a gateway does. */
 function record(gw: Gateway) {
   const log = { states: [] as string[], exits: [] as GatewayExitInfo[], backoffs: [] as GatewayBackoffInfo[], procs: [] as ProcIdentity[] };
   gw.on("state", (c) => log.states.push(c.to));
@@ -26,31 +41,27 @@ function record(gw: Gateway) {
   return log;
 }
 
-function settled(gw: Gateway, states: string[]): Promise<void> {
-  return new Promise((resolve) => {
-    const on = ({ to }: { to: string }): void => {
-      if (states.includes(to)) {
-        gw.off("state", on);
-        resolve();
-      }
-    };
-    gw.on("state", on);
-  });
+/** Resolves when the gateway enters one of `states`. */
+function settled(gw: Gateway, states: GatewayState[]): Promise<unknown> {
+  return nextEvent(gw, "state", ({ to }) => states.includes(to));
 }
 
-async function run(restart: Partial<RestartPolicy>, spec: GatewaySpec, body: (gw: Gateway, log: ReturnType<typeof record>) => Promise<void>) {
-  const host = hostWith(restart);
-  const gw = host.add(spec);
+async function run(
+  restart: Partial<RestartPolicy>,
+  spec: GatewaySpec,
+  body: (gw: Gateway, log: ReturnType<typeof record>, host: GatewayHost) => Promise<void>,
+  blocks = 1,
+) {
+  const host = hostWith(restart, { blocks });
+  const gw = await host.add(spec);
   const log = record(gw);
   try {
-    await body(gw, log);
+    await body(gw, log, host);
   } finally {
     await host[Symbol.asyncDispose]();
     expect(stillAlive(log.procs)).toEqual([]);
   }
 }
-
-afterAll(() => tmp.cleanup());
 
 describe("restart policy on the fault-injection gateway", () => {
   it("a crash loop backs off 50, 100, 200 ms, then the budget puts it in failed with CLAWHOST_CRASH_LOOP, last exit and output", async () => {
@@ -83,7 +94,7 @@ describe("restart policy on the fault-injection gateway", () => {
     await run({ initialDelayMs: 50, jitter: 0 }, { name: "once", env: { FAKE_GATEWAY_CRASH_AFTER_MS: "900", FAKE_GATEWAY_CRASH_TIMES: "1" } }, async (gw, log) => {
       await gw.start();
       const firstPid = gw.pid;
-      await new Promise<void>((r) => gw.once("ready", () => r()));
+      await nextEvent(gw, "ready");
       expect(gw.state).toBe("ready");
       expect(gw.pid).not.toBe(firstPid);
       expect(log.exits.map((e) => e.reason)).toEqual(["crash"]);
@@ -115,7 +126,7 @@ describe("restart policy on the fault-injection gateway", () => {
       { name: "always", env: { FAKE_GATEWAY_CRASH_AFTER_MS: "900", FAKE_GATEWAY_EXIT_CODE: "0", FAKE_GATEWAY_CRASH_TIMES: "1" } },
       async (gw, log) => {
         await gw.start();
-        await new Promise<void>((r) => gw.once("ready", () => r()));
+        await nextEvent(gw, "ready");
         expect(log.exits.map((e) => e.reason)).toEqual(["clean-exit"]);
         expect(log.backoffs.length).toBe(1);
       },
@@ -134,17 +145,19 @@ describe("restart policy on the fault-injection gateway", () => {
   });
 
   it("stop() during backoff ends in stopped and nothing is spawned afterwards", async () => {
-    await run({ initialDelayMs: 2_000, jitter: 0 }, { name: "backoff", env: { FAKE_GATEWAY_CRASH_AFTER_MS: "900" } }, async (gw, log) => {
+    await run({ initialDelayMs: 2_000, jitter: 0 }, { name: "backoff", env: { FAKE_GATEWAY_CRASH_AFTER_MS: "900" } }, async (gw, log, host) => {
       const inBackoff = settled(gw, ["backoff"]);
       await gw.start();
       await inBackoff;
       await gw.stop();
       expect(gw.state).toBe("stopped");
-      await new Promise((r) => setTimeout(r, 2_500));
+      // A gateway on the same policy, killed only now, has been restarted by it: the
+      // stopped gateway's cancelled restart was due before that, and nothing came of it.
+      await restartDelayElapsed(host);
       expect(gw.state).toBe("stopped");
       expect(log.states.slice(-2)).toEqual(["backoff", "stopped"]);
       expect(log.exits.length).toBe(1);
-    });
+    }, 2); // a second block for the witness
   });
 
   it("start() during backoff starts at once and resets the policy", async () => {
@@ -170,21 +183,16 @@ describe("restart policy on the fault-injection gateway", () => {
   });
 
   it("a hung event loop is caught by liveness and restarted", async () => {
-    const host = new GatewayHost({
-      root: `${tmp.dir}/hang`,
-      ports: { from: 35900, to: 35999 + 20 },
-      openclaw: { bin },
-      restart: { initialDelayMs: 50 },
-      liveness: { intervalMs: 300, timeoutMs: 300, failures: 2 },
-    });
-    const gw = host.add({ name: "hang", env: { FAKE_GATEWAY_HANG_AFTER_MS: "300", FAKE_GATEWAY_CRASH_TIMES: "1" } });
+    const host = hostWith({ initialDelayMs: 50 }, { liveness: { intervalMs: 300, timeoutMs: 300, failures: 2 } });
+    const gw = await host.add({ name: "hang", env: { FAKE_GATEWAY_HANG_AFTER_MS: "300", FAKE_GATEWAY_CRASH_TIMES: "1" } });
     const log = record(gw);
     try {
-      const unhealthy = new Promise((r) => gw.once("unhealthy", r));
+      const unhealthy = nextEvent(gw, "unhealthy");
       await gw.start();
       const first = gw.pid;
+      const readyAgain = nextEvent(gw, "ready");
       await unhealthy;
-      await new Promise<void>((r) => gw.once("ready", () => r()));
+      await readyAgain;
       expect(gw.pid).not.toBe(first);
       expect(log.exits.map((e) => e.reason)).toEqual(["unhealthy"]);
       expect(log.states).toEqual(["starting", "ready", "unhealthy", "backoff", "starting", "ready"]);
@@ -196,7 +204,7 @@ describe("restart policy on the fault-injection gateway", () => {
 
   it("illegal calls throw typed errors", async () => {
     const host = hostWith({});
-    const gw = host.add({ name: "illegal" });
+    const gw = await host.add({ name: "illegal" });
     const err = await gw.call("health").catch((e: unknown) => e);
     expect((err as ClawhostError).code).toBe("CLAWHOST_NOT_READY");
     const err2 = await gw.restart({ inPlace: true }).catch((e: unknown) => e);

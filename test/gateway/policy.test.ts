@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { DEFAULT_RESTART_POLICY, RestartTracker } from "../../src/gateway/policy.js";
-import type { RestartPolicy } from "../../src/gateway/policy.js";
+import { DEFAULT_RESTART_POLICY } from "../../src/context/supervision.js";
+import type { RestartPolicy } from "../../src/context/supervision.js";
+import { RestartTracker } from "../../src/gateway/policy.js";
 
 const noJitter: RestartPolicy = { ...DEFAULT_RESTART_POLICY, jitter: 0 };
 const crash = (uptimeMs?: number) => ({ clean: false, uptimeMs });

@@ -1,75 +1,35 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, readlinkSync } from "node:fs";
+import { once } from "node:events";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClawhostError, GatewayHost } from "clawhost";
-import type { Gateway, GatewayExitInfo, GatewayReadyInfo, HostOptions } from "clawhost";
-import { isAlive, listProcs } from "../../src/process/proc.js";
+import { ClawhostError, GatewayHost, PORT_BLOCK_SPAN } from "clawhost";
+import type { Gateway, GatewayExitInfo, GatewayReadyInfo, HostOptions, RestartPolicy } from "clawhost";
+import { isAlive } from "../../src/process/proc.js";
 import type { ProcIdentity } from "../../src/process/proc.js";
-import { makeTmp, stillAlive, treeOf } from "../helpers.js";
+import {
+  expectNothingLeft,
+  FAKE_OPENCLAW,
+  GatewayWatch,
+  makeTmp,
+  nextEvent,
+  processesUnder,
+  restartDelayElapsed,
+  stillAlive,
+  treeOf,
+  waitUntil,
+} from "../helpers.js";
 import type { ContractTarget } from "./contract.js";
-
-/** Processes whose cwd lies under `dir` (a gateway's private cwd is `<root>/<name>/run`). */
-function processesUnder(dir: string): ProcIdentity[] {
-  const out: ProcIdentity[] = [];
-  for (const p of listProcs()) {
-    try {
-      if (readlinkCwd(p.pid).startsWith(dir)) out.push({ pid: p.pid, startTime: p.startTime });
-    } catch {
-      // Gone or not ours.
-    }
-  }
-  return out;
-}
-
-/** Last resort so that a failing test leaves nothing running: SIGKILL whatever lives under `dir`. */
-function killUnder(dir: string): ProcIdentity[] {
-  const left = processesUnder(dir);
-  for (const p of left) {
-    try {
-      process.kill(p.pid, "SIGKILL");
-    } catch {
-      // Gone.
-    }
-  }
-  return left;
-}
-
-function readlinkCwd(pid: number): string {
-  return readlinkSync(`/proc/${pid}/cwd`);
-}
-
-function nextEvent<T>(gw: Gateway, event: "ready" | "exit" | "unhealthy" | "backoff", pred: (v: T) => boolean = () => true): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (v: T): void => {
-      if (!pred(v)) return;
-      gw.off(event, on as never);
-      resolve(v);
-    };
-    gw.on(event, on as never);
-  });
-}
-
-function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve) => {
-    const tick = (): void => {
-      if (cond()) return resolve(true);
-      if (Date.now() >= deadline) return resolve(false);
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
 
 /** A host in a child process that starts one gateway; resolves with what it printed. */
 function startHostWorker(
   root: string,
   ports: { from: number; to: number },
   mode: "outlive" | "watchdog",
+  leaseDir: string,
   bin: string | undefined,
 ): Promise<{ child: ReturnType<typeof spawn>; info: { pid: number; bootId: string; port: number } }> {
-  const args = [new URL("../fixtures/host-worker.mjs", import.meta.url).pathname, root, String(ports.from), String(ports.to), mode];
+  const args = [new URL("../fixtures/host-worker.mjs", import.meta.url).pathname, root, String(ports.from), String(ports.to), mode, leaseDir];
   if (bin) args.push(bin);
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
@@ -96,9 +56,13 @@ export interface SupervisionTarget extends ContractTarget {
  * restart, hang detection, config errors, no orphans after host death, adoption.
  */
 export function describeSupervisionContract(target: SupervisionTarget): void {
+  const { leaseDir } = target;
+  const hostOptions = (root: string, ports: { from: number; to: number }): HostOptions => ({ ...target.hostOptions(root, ports), leaseDir });
+
   describe(`${target.label}: supervision of a running gateway`, () => {
     const tmp = makeTmp(`sup-${target.label}`);
     const ports = { from: target.portBase, to: target.portBase + 239 };
+    const fleet = new GatewayWatch();
     let host: GatewayHost;
     let gw: Gateway;
     const exits: GatewayExitInfo[] = [];
@@ -108,12 +72,12 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
 
     beforeAll(async () => {
       const opts: HostOptions = {
-        ...target.hostOptions(tmp.dir, ports),
+        ...hostOptions(tmp.dir, ports),
         restart: { initialDelayMs: 200, jitter: 0 },
         liveness: { intervalMs: 1_000, timeoutMs: 1_000, failures: 2 },
       };
-      host = new GatewayHost(opts);
-      gw = host.add({ name: "sup" });
+      host = fleet.host(new GatewayHost(opts));
+      gw = await host.add({ name: "sup" });
       gw.on("exit", (e) => exits.push(e));
       gw.on("ready", (r) => {
         readies.push(r);
@@ -124,17 +88,21 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
     });
 
     afterAll(async () => {
-      await host[Symbol.asyncDispose]();
-      expect(gw.state).toBe("stopped");
-      expect(stillAlive(seen)).toEqual([]);
-      tmp.cleanup();
+      try {
+        await fleet.disposeHosts();
+        await expectNothingLeft({ leaseDir, gateways: fleet });
+        expect(gw.state).toBe("stopped");
+        expect(stillAlive(seen)).toEqual([]);
+      } finally {
+        tmp.cleanup();
+      }
     });
 
     it("a second gateway on a state dir held by a live gateway: CLAWHOST_STATE_DIR_IN_USE naming its pid, nothing spawned", async () => {
       const tmp2 = makeTmp(`sup2-${target.label}`);
-      const host2 = new GatewayHost(target.hostOptions(tmp2.dir, { from: target.portBase + 240, to: target.portBase + 479 }));
+      const host2 = fleet.host(new GatewayHost(hostOptions(tmp2.dir, { from: target.portBase + 240, to: target.portBase + 359 })));
       try {
-        const intruder = host2.add({ name: "intruder", paths: { stateDir: gw.context.stateDir } });
+        const intruder = await host2.add({ name: "intruder", paths: { stateDir: gw.context.stateDir } });
         const lines: string[] = [];
         intruder.on("log", (l) => lines.push(l.line));
         const err = await intruder.start().catch((e: unknown) => e);
@@ -154,13 +122,13 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
     it("kill -9 of a ready gateway: exit (signal), backoff, then ready again with a new pid", async () => {
       const oldPid = gw.pid!;
       const oldTree = treeOf(oldPid);
-      const exited = nextEvent<GatewayExitInfo>(gw, "exit");
-      const readyAgain = nextEvent<GatewayReadyInfo>(gw, "ready");
+      const exited = nextEvent(gw, "exit");
+      const readyAgain = nextEvent(gw, "ready");
       states.length = 0;
       process.kill(oldPid, "SIGKILL");
-      const exit = await exited;
+      const [exit] = await exited;
       expect(exit).toMatchObject({ pid: oldPid, signal: "SIGKILL", reason: "signal", phase: "running" });
-      const ready = await readyAgain;
+      const [ready] = await readyAgain;
       expect(ready.pid).not.toBe(oldPid);
       expect(ready.via).toBe("spawn");
       expect(gw.state).toBe("ready");
@@ -175,9 +143,9 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
       const oldBoot = gw.bootId;
       const exitCount = exits.length;
       states.length = 0;
-      const ready = nextEvent<GatewayReadyInfo>(gw, "ready");
+      const ready = nextEvent(gw, "ready");
       process.kill(pid, "SIGUSR2");
-      const info = await ready;
+      const [info] = await ready;
       expect(info).toMatchObject({ pid, via: "in-place-restart" });
       expect(info.bootId).not.toBe(oldBoot);
       expect(gw.pid).toBe(pid);
@@ -200,19 +168,19 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
     it("SIGSTOP: reported unhealthy, its tree ended, restarted per policy", async () => {
       const oldPid = gw.pid!;
       const oldTree = treeOf(oldPid);
-      const unhealthy = nextEvent<{ pid: number; missed: number }>(gw, "unhealthy");
-      const exited = nextEvent<GatewayExitInfo>(gw, "exit");
-      const readyAgain = nextEvent<GatewayReadyInfo>(gw, "ready");
+      const unhealthy = nextEvent(gw, "unhealthy");
+      const exited = nextEvent(gw, "exit");
+      const readyAgain = nextEvent(gw, "ready");
       process.kill(oldPid, "SIGSTOP");
-      expect(await unhealthy).toMatchObject({ pid: oldPid, missed: 2 });
-      expect(await exited).toMatchObject({ pid: oldPid, reason: "unhealthy" });
-      const ready = await readyAgain;
+      expect((await unhealthy)[0]).toMatchObject({ pid: oldPid, missed: 2 });
+      expect((await exited)[0]).toMatchObject({ pid: oldPid, reason: "unhealthy" });
+      const [ready] = await readyAgain;
       expect(ready.pid).not.toBe(oldPid);
       expect(stillAlive(oldTree)).toEqual([]);
     });
 
     it("restart({ inPlace: true }) on a gateway that is not ready throws CLAWHOST_ILLEGAL_STATE", async () => {
-      const other = host.add({ name: "idle" });
+      const other = await host.add({ name: "idle" });
       const err = await other.restart({ inPlace: true }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ClawhostError);
       expect((err as ClawhostError).code).toBe("CLAWHOST_ILLEGAL_STATE");
@@ -225,24 +193,39 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
   describe(`${target.label}: config errors, host death, adoption`, () => {
     const tmp = makeTmp(`sup3-${target.label}`);
     const base = target.portBase + 480;
+    const fleet = new GatewayWatch();
+    fleet.root(tmp.dir);
 
-    afterAll(() => {
-      const left = killUnder(tmp.dir);
-      tmp.cleanup();
-      expect(left).toEqual([]);
+    afterAll(async () => {
+      try {
+        await fleet.disposeHosts();
+        await expectNothingLeft({ leaseDir, gateways: fleet });
+      } finally {
+        tmp.cleanup();
+      }
     });
 
+    /** A host worker's gateway: its tree, root and block are this file's to check afterwards. */
+    const watchWorker = (root: string, info: { pid: number; port: number }): ProcIdentity[] => {
+      const tree = treeOf(info.pid);
+      fleet.procs(tree);
+      fleet.root(root);
+      fleet.block({ start: info.port, end: info.port + PORT_BLOCK_SPAN - 1 });
+      return tree;
+    };
+
     it("a config the gateway refuses (exit 78): doctor runs once, one retry, then failed with CLAWHOST_CONFIG_INVALID; no loop, no process", async () => {
-      const host = new GatewayHost({ ...target.hostOptions(`${tmp.dir}/cfg`, { from: base, to: base + 119 }), restart: { initialDelayMs: 100 } });
-      const gw = host.add({ name: "broken" });
+      // jitter 0: the witness below restarts after exactly the delay a loop would wait.
+      const restart: Partial<RestartPolicy> = { initialDelayMs: 100, jitter: 0 };
+      const host = fleet.host(new GatewayHost({ ...hostOptions(`${tmp.dir}/cfg`, { from: base, to: base + 119 }), restart }));
+      const gw = await host.add({ name: "broken" });
       try {
         const warnings: string[] = [];
         const exitsSeen: GatewayExitInfo[] = [];
-        const pids = new Set<number>();
+        const states: string[] = [];
         gw.on("warning", (w) => warnings.push(w.code));
         gw.on("exit", (e) => exitsSeen.push(e));
-        gw.on("state", () => gw.pid && pids.add(gw.pid));
-        gw.on("log", () => gw.pid && pids.add(gw.pid));
+        gw.on("state", (c) => states.push(c.to));
         mkdirSync(gw.context.configDir, { recursive: true });
         target.breakConfig(gw.context.configPath);
         const before = readFileSync(gw.context.configPath);
@@ -258,64 +241,84 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
           [78, "config-invalid"],
           [78, "config-invalid"],
         ]);
-        // No loop: nothing else is spawned afterwards.
-        await new Promise((r) => setTimeout(r, 1_000));
+        // No loop: a gateway that does restart under the same policy, killed only now, has
+        // been restarted by it (a restart "broken" had scheduled would have come first), and
+        // "broken" did nothing meanwhile.
+        states.length = 0;
+        const witnessHost = fleet.host(
+          new GatewayHost({
+            root: `${tmp.dir}/witness`,
+            ports: { from: target.portBase + 360, to: target.portBase + 479 },
+            openclaw: { bin: FAKE_OPENCLAW },
+            leaseDir,
+            restart,
+          }),
+        );
+        await restartDelayElapsed(witnessHost);
         expect(exitsSeen.length).toBe(2);
+        expect(states).toEqual([]);
         expect(gw.state).toBe("failed");
-        expect(processesUnder(gw.context.dir)).toEqual([]);
+        expect(processesUnder([gw.context.dir])).toEqual([]);
         expect(before.length).toBeGreaterThan(0);
       } finally {
         await host[Symbol.asyncDispose]();
       }
     });
 
-    it("the host process SIGKILLed: the watchdog ends its gateway's whole tree within 5 s", async () => {
+    it("the host process SIGKILLed: its watchdog ends its gateway's whole tree", async () => {
       const root = `${tmp.dir}/wd`;
-      const { child, info } = await startHostWorker(root, { from: base + 120, to: base + 239 }, "watchdog", target.bin);
-      const tree = treeOf(info.pid);
+      const { child, info } = await startHostWorker(root, { from: base + 120, to: base + 239 }, "watchdog", leaseDir, target.bin);
+      const tree = watchWorker(root, info);
       expect(tree.length).toBeGreaterThanOrEqual(2);
+      // The worker's own helpers (its watchdog) besides the gateway's tree.
+      const helpers = treeOf(child.pid!).filter((m) => m.pid !== child.pid && !tree.some((t) => t.pid === m.pid));
       child.kill("SIGKILL");
-      const gone = await waitUntil(() => stillAlive(tree).length === 0, 5_000);
+      await waitUntil(() => stillAlive(tree).length === 0, "the watchdog to end the SIGKILLed host's gateway tree");
       expect(stillAlive(tree)).toEqual([]);
-      expect(gone).toBe(true);
-      expect(processesUnder(root)).toEqual([]);
+      await waitUntil(() => stillAlive(helpers).length === 0, "the watchdog to exit once the tree is gone");
+      expect(processesUnder([root])).toEqual([]);
     });
 
     it("with outlive, the gateway survives its host's SIGKILL and a new host adopts it: same pid, health answers", async () => {
       const root = `${tmp.dir}/out`;
       const range = { from: base + 240, to: base + 359 };
-      const { child, info } = await startHostWorker(root, range, "outlive", target.bin);
+      const { child, info } = await startHostWorker(root, range, "outlive", leaseDir, target.bin);
+      const tree = watchWorker(root, info);
+      // Everything of the worker but its gateway: whatever could act on the host's death.
+      const others = treeOf(child.pid!).filter((m) => !tree.some((t) => t.pid === m.pid));
+      const exited = once(child, "exit");
       child.kill("SIGKILL");
-      await new Promise((r) => child.once("exit", r));
-      await new Promise((r) => setTimeout(r, 500));
-      expect(isAlive(treeOf(info.pid)[0]!)).toBe(true);
-      const host = new GatewayHost({ ...target.hostOptions(root, range), outlive: true });
-      const gw = host.add({ name: "w" });
+      await exited;
+      await waitUntil(() => stillAlive(others).length === 0, "the SIGKILLed host worker's own processes to end");
+      expect(isAlive(tree[0]!)).toBe(true);
+      const host = fleet.host(new GatewayHost({ ...hostOptions(root, range), outlive: true }));
+      const gw = await host.add({ name: "w" });
       try {
         expect(gw.context.ports.gateway).toBe(info.port);
-        const ready = nextEvent<GatewayReadyInfo>(gw, "ready");
+        const ready = nextEvent(gw, "ready");
         await gw.start();
-        expect(await ready).toMatchObject({ pid: info.pid, via: "adopted", bootId: info.bootId });
+        expect((await ready)[0]).toMatchObject({ pid: info.pid, via: "adopted", bootId: info.bootId });
         expect(gw.pid).toBe(info.pid);
         expect(gw.snapshot().adopted).toBe(true);
         expect(((await gw.call("health", {})) as { ok?: boolean }).ok).toBe(true);
       } finally {
-        const tree = treeOf(info.pid);
+        const adopted = treeOf(info.pid);
         await gw.stop();
         await host[Symbol.asyncDispose]();
-        expect(stillAlive(tree)).toEqual([]);
+        expect(stillAlive(adopted)).toEqual([]);
       }
     });
 
     it("a gateway left by a dead host without outlive is ended on the next start, not adopted", async () => {
       const root = `${tmp.dir}/orphan`;
       const range = { from: base + 360, to: base + 479 };
-      const { child, info } = await startHostWorker(root, range, "outlive", target.bin);
+      const { child, info } = await startHostWorker(root, range, "outlive", leaseDir, target.bin);
+      const oldTree = watchWorker(root, info);
+      const exited = once(child, "exit");
       child.kill("SIGKILL");
-      await new Promise((r) => child.once("exit", r));
-      const oldTree = treeOf(info.pid);
-      const host = new GatewayHost(target.hostOptions(root, range));
-      const gw = host.add({ name: "w" });
+      await exited;
+      const host = fleet.host(new GatewayHost(hostOptions(root, range)));
+      const gw = await host.add({ name: "w" });
       const warnings: string[] = [];
       gw.on("warning", (w) => warnings.push(w.code));
       try {
@@ -329,4 +332,3 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
     });
   });
 }
-

@@ -4,12 +4,22 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ClawhostError, GatewayHost } from "clawhost";
 import { profileHashPort } from "../../src/context/profile.js";
 import { readCmdline } from "../../src/process/proc.js";
-import { makeTmp, stillAlive, treeOf } from "../helpers.js";
+import { expectNothingLeft, GatewayWatch, makeTmp, stillAlive, treeOf } from "../helpers.js";
 
 // Taking over the layout of `openclaw --profile NAME` (~/.openclaw-NAME), with a private
 // profile home so no real ~ is touched.
 const tmp = makeTmp("profile");
-afterAll(() => tmp.cleanup());
+const leases = makeTmp("profile-leases");
+const fleet = new GatewayWatch();
+afterAll(async () => {
+  try {
+    await fleet.disposeHosts();
+    await expectNothingLeft({ leaseDir: leases.dir, gateways: fleet });
+  } finally {
+    tmp.cleanup();
+    leases.cleanup();
+  }
+});
 
 function writeProfile(home: string, name: string, config: Record<string, unknown>): string {
   const dir = join(home, `.openclaw-${name}`);
@@ -25,16 +35,16 @@ describe("profile adoption", () => {
     const home = join(tmp.dir, "home-hash");
     writeProfile(home, "main", { gateway: { mode: "local" } });
     writeProfile(home, "rescue", { gateway: { mode: "local" } });
-    const host = new GatewayHost({ root: join(tmp.dir, "root-hash"), profileHome: home });
+    const host = fleet.host(new GatewayHost({ root: join(tmp.dir, "root-hash"), profileHome: home, leaseDir: leases.dir }));
     try {
-      const main = host.add({ name: "main", profile: true });
+      const main = await host.add({ name: "main", profile: true });
       expect(main.context.ports.gateway).toBe(23592);
       expect(main.context.stateDir).toBe(join(home, ".openclaw-main"));
       expect(main.context.configPath).toBe(join(home, ".openclaw-main", "openclaw.json"));
       expect(main.context.workspace).toBe(join(home, ".openclaw-main", "workspace"));
-      const err = (() => {
+      const err = await (async () => {
         try {
-          host.add({ name: "rescue", profile: true });
+          await host.add({ name: "rescue", profile: true });
         } catch (e) {
           return e;
         }
@@ -42,22 +52,22 @@ describe("profile adoption", () => {
       expect((err as ClawhostError).code).toBe("CLAWHOST_PORT_OVERLAP");
       expect((err as ClawhostError).message).toContain('"main"');
       // Given its own port, the rescue profile is taken over like any other gateway.
-      const rescue = host.add({ name: "rescue", profile: true, port: 23840 });
+      const rescue = await host.add({ name: "rescue", profile: true, port: 23840 });
       expect(rescue.context.stateDir).toBe(join(home, ".openclaw-rescue"));
     } finally {
       await host[Symbol.asyncDispose]();
     }
   });
 
-  it("refuses paths together with profile, and a profile config that does not parse, before writing anything", () => {
+  it("refuses paths together with profile, and a profile config that does not parse, before writing anything", async () => {
     const home = join(tmp.dir, "home-bad");
     const dir = writeProfile(home, "bad", {});
     writeFileSync(join(dir, "openclaw.json"), "{ not json5 ");
-    const host = new GatewayHost({ root: join(tmp.dir, "root-bad"), profileHome: home });
-    expect(() => host.add({ name: "x", profile: true, paths: { stateDir: "/tmp/x" } })).toThrow(
-      expect.objectContaining({ code: "CLAWHOST_INVALID_OPTIONS" }),
-    );
-    expect(() => host.add({ name: "bad", profile: true })).toThrow(expect.objectContaining({ code: "CLAWHOST_CONFIG_INVALID" }));
+    const host = fleet.host(new GatewayHost({ root: join(tmp.dir, "root-bad"), profileHome: home, leaseDir: leases.dir }));
+    await expect(async () => await host.add({ name: "x", profile: true, paths: { stateDir: "/tmp/x" } })).rejects.toMatchObject({
+      code: "CLAWHOST_INVALID_OPTIONS",
+    });
+    await expect(async () => await host.add({ name: "bad", profile: true })).rejects.toMatchObject({ code: "CLAWHOST_CONFIG_INVALID" });
     expect(readFileSync(join(dir, "openclaw.json"), "utf8")).toBe("{ not json5 ");
     expect(host.list()).toEqual([]);
   });
@@ -67,8 +77,8 @@ describe("profile adoption", () => {
     const token = "ab".repeat(32);
     const dir = writeProfile(home, "rescue", { gateway: { mode: "local", port: 37000, auth: { mode: "token", token } } });
     writeFileSync(join(dir, "marker.txt"), "kept");
-    const host = new GatewayHost({ root: join(tmp.dir, "root-real"), profileHome: home, ports: { from: 37000, to: 37239 } });
-    const gw = host.add({ name: "rescue", profile: true });
+    const host = fleet.host(new GatewayHost({ root: join(tmp.dir, "root-real"), profileHome: home, ports: { from: 37000, to: 37239 }, leaseDir: leases.dir }));
+    const gw = await host.add({ name: "rescue", profile: true });
     try {
       expect(gw.context.ports.gateway).toBe(37000);
       await gw.start();

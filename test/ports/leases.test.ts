@@ -1,19 +1,34 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
-import { ClawhostError, GatewayHost, LeaseRegistry } from "clawhost";
-import { rangesOverlap } from "../../src/ports/allocator.js";
-import { makeTmp } from "../helpers.js";
+import { ClawhostError, GatewayHost } from "clawhost";
+import { LeaseRegistry } from "../../src/ports/leases.js";
+import { rangesOverlap } from "../../src/ports/block.js";
+import { expectNothingLeft, GatewayWatch, makeTmp } from "../helpers.js";
 
 const tmp = makeTmp("leases");
+// This file's own registry: every host here and in its workers leases from it.
+const leases = makeTmp("leases-registry");
+const registry = (): LeaseRegistry => new LeaseRegistry(leases.dir);
 const workers: ChildProcess[] = [];
-afterAll(() => {
-  for (const w of workers) w.kill("SIGKILL");
-  tmp.cleanup();
+const fleet = new GatewayWatch();
+function newHost(root: string, range: [number, number]): GatewayHost {
+  return fleet.host(new GatewayHost({ root, ports: { from: range[0], to: range[1] }, leaseDir: leases.dir }));
+}
+afterAll(async () => {
+  try {
+    await Promise.all(workers.filter((w) => w.exitCode === null && w.signalCode === null).map((w) => killed(w)));
+    await fleet.disposeHosts();
+    await expectNothingLeft({ leaseDir: leases.dir, gateways: fleet });
+  } finally {
+    tmp.cleanup();
+    leases.cleanup();
+  }
 });
 
 interface Block {
@@ -24,7 +39,8 @@ interface Block {
 
 /** Start a host process; resolves once it is constructed and waiting for "go". */
 async function worker(root: string, count: number, range: [number, number], mode: "hold" | "exit") {
-  const child = spawn(process.execPath, [new URL("../fixtures/lease-worker.mjs", import.meta.url).pathname, root, String(count), String(range[0]), String(range[1]), mode], {
+  const args = [new URL("../fixtures/lease-worker.mjs", import.meta.url).pathname, root, String(count), String(range[0]), String(range[1]), mode, leases.dir];
+  const child = spawn(process.execPath, args, {
     stdio: ["pipe", "pipe", "inherit"],
   });
   workers.push(child);
@@ -37,11 +53,10 @@ async function worker(root: string, count: number, range: [number, number], mode
   };
 }
 
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((r) => {
-    child.once("exit", () => r());
-    child.kill("SIGKILL");
-  });
+async function killed(child: ChildProcess): Promise<void> {
+  const exited = once(child, "exit");
+  child.kill("SIGKILL");
+  await exited;
 }
 
 describe("host-wide port leases", () => {
@@ -61,10 +76,10 @@ describe("host-wide port leases", () => {
         expect(rangesOverlap({ start: all[i]!.base, end: all[i]!.end }, { start: all[j]!.base, end: all[j]!.end })).toBe(false);
       }
     }
-    const leased = new LeaseRegistry().list().filter((l) => l.root.startsWith(tmp.dir));
+    const leased = (await registry().list()).filter((l) => l.root.startsWith(tmp.dir));
     expect(leased.length).toBeGreaterThanOrEqual(32);
     for (let i = 0; i < 4; i++) rmSync(join(tmp.dir, `p${i}`), { recursive: true, force: true });
-    expect(new LeaseRegistry().list().filter((l) => l.root.startsWith(join(tmp.dir, "p")))).toEqual([]);
+    expect((await registry().list()).filter((l) => l.root.startsWith(join(tmp.dir, "p")))).toEqual([]);
   });
 
   it("a SIGKILLed holder's leases stay with its root (same blocks for a new host) and free once the root is gone", async () => {
@@ -76,8 +91,10 @@ describe("host-wide port leases", () => {
     await killed(a.child);
 
     // The same root gets the same blocks back.
-    const again = new GatewayHost({ root: rootA, ports: { from: range[0], to: range[1] } });
-    expect(["g0", "g1", "g2"].map((n) => again.add({ name: n }).context.ports.gateway)).toEqual(blocksA.map((b) => b.base));
+    const again = newHost(rootA, range);
+    const bases: number[] = [];
+    for (const n of ["g0", "g1", "g2"]) bases.push((await again.add({ name: n })).context.ports.gateway);
+    expect(bases).toEqual(blocksA.map((b) => b.base));
     await again[Symbol.asyncDispose]();
 
     // While a live process holds a gateway's lease, another host on that root is refused.
@@ -85,13 +102,13 @@ describe("host-wide port leases", () => {
     const b = await worker(rootB, 2, range, "hold");
     b.go();
     const blocksB = await b.blocks();
-    const rival = new GatewayHost({ root: rootB, ports: { from: range[0], to: range[1] } });
-    expect(() => rival.add({ name: "g0" })).toThrow(expect.objectContaining({ code: "CLAWHOST_LEASE_HELD" }));
+    const rival = newHost(rootB, range);
+    await expect(async () => await rival.add({ name: "g0" })).rejects.toMatchObject({ code: "CLAWHOST_LEASE_HELD" });
     // An explicit port overlapping a live lease of another root is refused, naming it.
-    const other = new GatewayHost({ root: join(tmp.dir, "other"), ports: { from: range[0], to: range[1] } });
+    const other = newHost(join(tmp.dir, "other"), range);
     let err: unknown;
     try {
-      other.add({ name: "x", port: blocksB[0]!.base + 50 });
+      await other.add({ name: "x", port: blocksB[0]!.base + 50 });
     } catch (e) {
       err = e;
     }
@@ -102,9 +119,9 @@ describe("host-wide port leases", () => {
 
     // Root gone: the dead holder's blocks are free for anyone.
     rmSync(rootB, { recursive: true, force: true });
-    const taker = new GatewayHost({ root: join(tmp.dir, "taker"), ports: { from: range[0], to: range[1] } });
-    expect(taker.add({ name: "x", port: blocksB[0]!.base }).context.ports.gateway).toBe(blocksB[0]!.base);
-    expect(taker.add({ name: "y", port: blocksB[1]!.base }).context.ports.gateway).toBe(blocksB[1]!.base);
+    const taker = newHost(join(tmp.dir, "taker"), range);
+    expect((await taker.add({ name: "x", port: blocksB[0]!.base })).context.ports.gateway).toBe(blocksB[0]!.base);
+    expect((await taker.add({ name: "y", port: blocksB[1]!.base })).context.ports.gateway).toBe(blocksB[1]!.base);
     await taker.remove("x");
     await taker.remove("y");
   });
@@ -114,13 +131,13 @@ describe("host-wide port leases", () => {
     const a = await worker(join(tmp.dir, "dormant"), 1, range, "hold");
     a.go();
     const [only] = await a.blocks();
-    const rival = new GatewayHost({ root: join(tmp.dir, "dormant-rival"), ports: { from: range[0], to: range[1] } });
-    expect(() => rival.add({ name: "r" })).toThrow(expect.objectContaining({ code: "CLAWHOST_PORTS_EXHAUSTED" }));
+    const rival = newHost(join(tmp.dir, "dormant-rival"), range);
+    await expect(async () => await rival.add({ name: "r" })).rejects.toMatchObject({ code: "CLAWHOST_PORTS_EXHAUSTED" });
     await killed(a.child);
-    expect(rival.add({ name: "r" }).context.ports.gateway).toBe(only!.base);
+    expect((await rival.add({ name: "r" })).context.ports.gateway).toBe(only!.base);
     await rival.remove("r");
-    const third = new GatewayHost({ root: join(tmp.dir, "dormant-third"), ports: { from: range[0], to: range[1] } });
-    expect(third.add({ name: "t" }).context.ports.gateway).toBe(only!.base);
+    const third = newHost(join(tmp.dir, "dormant-third"), range);
+    expect((await third.add({ name: "t" })).context.ports.gateway).toBe(only!.base);
     await third.remove("t");
   });
 
@@ -128,16 +145,16 @@ describe("host-wide port leases", () => {
     const range: [number, number] = [31200, 31999];
     const root = join(tmp.dir, "moving");
     mkdirSync(root, { recursive: true });
-    const first = new GatewayHost({ root, ports: { from: range[0], to: range[1] } });
-    const base = first.add({ name: "m" }).context.ports.gateway;
+    const first = newHost(root, range);
+    const base = (await first.add({ name: "m" })).context.ports.gateway;
     await first[Symbol.asyncDispose]();
     const squatter = createServer();
     await new Promise<void>((r) => squatter.listen({ port: base, host: "127.0.0.1" }, r));
     try {
-      const second = new GatewayHost({ root, ports: { from: range[0], to: range[1] } });
+      const second = newHost(root, range);
       const moves: Array<{ from: number; to: number }> = [];
       second.on("gateway:lease-moved", (_gw, m) => moves.push(m));
-      const moved = second.add({ name: "m" });
+      const moved = await second.add({ name: "m" });
       expect(moved.context.ports.gateway).not.toBe(base);
       expect(moves).toEqual([{ from: base, to: moved.context.ports.gateway, reason: expect.stringContaining(String(base)) }]);
       await second.remove("m");

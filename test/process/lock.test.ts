@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { withLock } from "../../src/process/lock.js";
+import { withLock } from "../../src/fs/lock.js";
 import { readProc } from "../../src/process/proc.js";
 import { makeTmp } from "../helpers.js";
 
@@ -53,7 +53,7 @@ describe("the mkdir lock", () => {
     const lockDir = join(tmp.dir, "held.lock");
     mkdirSync(lockDir);
     writeFileSync(join(lockDir, "owner.json"), JSON.stringify({ pid: process.pid, startTime: readProc(process.pid)!.startTime }));
-    const err = (await withLock(lockDir, async () => undefined, 100).catch((e: unknown) => e)) as { code: string; value: string };
+    const err = (await withLock(lockDir, async () => undefined, { timeoutMs: 100 }).catch((e: unknown) => e)) as { code: string; value: string };
     expect(err.code).toBe("CLAWHOST_LOCK_TIMEOUT");
     expect(err.value).toBe(lockDir);
     expect(existsSync(lockDir)).toBe(true);

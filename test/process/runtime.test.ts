@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ClawhostError, GatewayHost, resolveRuntime, satisfiesEngines } from "clawhost";
-import { makeTmp } from "../helpers.js";
+import { ClawhostError, GatewayHost } from "clawhost";
+import { resolveRuntime, satisfiesEngines } from "../../src/process/runtime.js";
+import { expectNothingLeft, makeTmp } from "../helpers.js";
 
 describe("zero-config runtime resolution", () => {
   it("finds the app's openclaw and a Node that satisfies its engines", () => {
@@ -13,7 +14,7 @@ describe("zero-config runtime resolution", () => {
     expect(existsSync(rt.node)).toBe(true);
   });
 
-  it("names what is missing and how to install it", () => {
+  it("names what is missing and how to install it", async () => {
     const tmp = makeTmp("rt");
     try {
       let err: unknown;
@@ -25,9 +26,11 @@ describe("zero-config runtime resolution", () => {
       expect(err).toBeInstanceOf(ClawhostError);
       expect((err as ClawhostError).code).toBe("CLAWHOST_OPENCLAW_NOT_FOUND");
       expect((err as ClawhostError).message).toContain("npm install");
-      expect(() => new GatewayHost({ root: tmp.dir, openclaw: { bin: join(tmp.dir, "nope") } })).toThrow(
+      const leaseDir = join(tmp.dir, "leases");
+      expect(() => new GatewayHost({ root: tmp.dir, leaseDir, openclaw: { bin: join(tmp.dir, "nope") } })).toThrow(
         expect.objectContaining({ code: "CLAWHOST_OPENCLAW_NOT_FOUND" }),
       );
+      await expectNothingLeft({ leaseDir, gateways: [] });
     } finally {
       tmp.cleanup();
     }
@@ -48,6 +51,34 @@ describe("zero-config runtime resolution", () => {
     ["22.1.0", "^22.0.0", true],
     ["23.0.0", "^22.0.0", false],
     ["1.0.0", "nonsense", false],
+    ["24.1.0", "~24.1", true],
+    ["24.1.9", "~24.1", true],
+    ["24.2.0", "~24.1", false],
+    ["24.0.9", "~24.1", false],
+    ["24.1.0", "24.1 - 25", true],
+    ["25.9.9", "24.1 - 25", true],
+    ["24.0.9", "24.1 - 25", false],
+    ["26.0.0", "24.1 - 25", false],
+    ["24.16.0", ">=24.16 <25 || >=26.1", true],
+    ["24.15.9", ">=24.16 <25 || >=26.1", false],
+    ["25.0.0", ">=24.16 <25 || >=26.1", false],
+    ["26.0.9", ">=24.16 <25 || >=26.1", false],
+    ["26.1.0", ">=24.16 <25 || >=26.1", true],
+    ["24.0.0", "^24", true],
+    ["24.99.1", "^24", true],
+    ["23.9.9", "^24", false],
+    ["25.0.0", "^24", false],
+    ["24.21.0", "24.x", true],
+    ["24.21.0", "", true],
+    // Node prereleases (nightly, rc) count; `<25` still shuts out 25's own prereleases.
+    ["24.2.0-nightly20250101", ">=24", true],
+    ["25.0.0-rc.1", ">=24.16 <25", false],
+    // Invalid ranges and versions never satisfy.
+    ["24.1.0", ">=24 <", false],
+    ["24.1.0", "~~24", false],
+    ["24.1.0", ">= twenty-four", false],
+    ["not-a-version", ">=0", false],
+    ["", ">=0", false],
   ])("satisfiesEngines(%s, %s) = %s", (v, range, ok) => {
     expect(satisfiesEngines(v, range)).toBe(ok);
   });

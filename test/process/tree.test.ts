@@ -30,7 +30,7 @@ describe("process-tree kill", () => {
     const members = treeOf(child.pid!);
     expect(members.map((m) => m.pid)).toContain(grandchild);
     const tree = new ProcessTree(child.pid!);
-    const { escalated } = await tree.kill(2_000);
+    const { escalated } = await tree.kill({ graceMs: 2_000 });
     expect(escalated).toBe(true); // the grandchild needed SIGKILL
     expect(stillAlive(members)).toEqual([]);
   });
@@ -39,7 +39,7 @@ describe("process-tree kill", () => {
     const { child } = await startParent(true);
     const members = treeOf(child.pid!);
     const exited = new Promise((r) => child.once("exit", (_c, sig) => r(sig)));
-    await new ProcessTree(child.pid!).kill(300);
+    await new ProcessTree(child.pid!).kill({ graceMs: 300 });
     expect(await exited).toBe("SIGKILL");
     expect(stillAlive(members)).toEqual([]);
     expect(descendantsOf(process.pid)).toEqual([]);
