@@ -24,7 +24,7 @@ const SCRUBBED_EXACT = new Set([
   "JEST_WORKER_ID",
   "TEST",
 ]);
-const SCRUBBED_PREFIXES = ["OPENCLAW_", "CLAWDBOT_", "npm_", "VITEST_", "__VITEST", "TSX_"];
+const SCRUBBED_PREFIXES = ["OPENCLAW_", "CLAWDBOT_", "CLAWHOST_", "npm_", "VITEST_", "__VITEST", "TSX_"];
 
 /**
  * True for inherited variables the child must not see: every `OPENCLAW_*`, systemd and

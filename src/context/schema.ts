@@ -30,6 +30,7 @@ export const OWNED_ENV_KEYS: ReadonlySet<string> = new Set([
   "XDG_DATA_HOME",
   "XDG_STATE_HOME",
   "NODE_COMPILE_CACHE",
+  "CLAWHOST_RUN_ID",
 ]);
 
 const absolutePath = z
@@ -64,7 +65,7 @@ export const hostOptionsSchema = z
     leaseDir: absolutePath.optional(),
     readyTimeoutMs: msField(120_000),
     stopTimeoutMs: msField(15_000),
-    startConcurrency: z.number().int().min(1).max(64).default(2),
+    startConcurrency: z.number().int().min(1).max(64).default(8),
     restart: restartPolicySchema.default({}),
     liveness: livenessSchema.default({}),
     outlive: z.boolean().default(false),
@@ -101,7 +102,13 @@ export interface HostOptions {
   readyTimeoutMs?: number;
   /** Default time between SIGTERM and SIGKILL of the process tree (default 15000). */
   stopTimeoutMs?: number;
-  /** How many gateways `startAll()` starts at once (default 2; start is CPU-bound). */
+  /**
+   * How many gateways `startAll()` starts at once (default 8). A real gateway's boot is
+   * CPU-bound (~10 s of CPU), so on a 2-core host more at once does not finish the fleet
+   * sooner, but it overlaps each boot's waits and never queues a fleet behind two slow
+   * boots; lower it to get the first gateway ready sooner, or to cap memory while
+   * booting (~1 GB each).
+   */
   startConcurrency?: number;
   /** Default restart policy of every gateway (see {@link RestartPolicy} for the defaults and why). */
   restart?: Partial<RestartPolicy>;

@@ -12,6 +12,7 @@ import { essentialPorts } from "../ports/block.js";
 import { readStateDirLocks, removeStaleStateDirLocks } from "../process/exit.js";
 import { isAlive, readProc } from "../process/proc.js";
 import { readRunRecord, removeRunRecord, writeRunRecord } from "../process/runfile.js";
+import { RUN_ID_VAR } from "../process/spawn.js";
 import { ProcessTree } from "../process/tree.js";
 import type { Connection } from "../rpc/connection.js";
 import type { GatewayDeps } from "./deps.js";
@@ -138,13 +139,13 @@ async function adoptOrClean(env: LaunchEnv, token: string, signal: AbortSignal):
         });
       }
       let run: Run | undefined;
-      const proc = deps.spawner.adopt(id, ctx, (stream, raw) => env.log(stream, run ? run.line(stream, raw) : raw));
+      const proc = deps.spawner.adopt(id, rec.runId, ctx, (stream, raw) => env.log(stream, run ? run.line(stream, raw) : raw));
       run = new Run(proc, token);
       env.spawned(run);
       return { run, conn, readyMs: Math.round(performance.now() - t0), via: "adopted" };
     }
     if (live) {
-      await new ProcessTree(id).kill({ graceMs: deps.stopTimeoutMs });
+      await new ProcessTree(id, { marker: rec.runId ? `${RUN_ID_VAR}=${rec.runId}` : undefined }).kill({ graceMs: deps.stopTimeoutMs });
       env.warn({
         code: "ORPHAN_ENDED",
         message: `${ctx.name}: ended pid ${rec.pid}, a gateway of this root left running by host pid ${rec.hostPid}.`,
@@ -204,6 +205,7 @@ export function recordRun(ctx: InstanceContext, run: Run): Promise<void> {
     bootId: run.hello?.server.bootId ?? "",
     port: ctx.ports.gateway,
     outlive: run.proc.outlive,
+    runId: run.proc.runId,
     hostPid: process.pid,
     startedAt: run.startedAt.toISOString(),
   });

@@ -12,6 +12,8 @@ export interface RunRecord {
   bootId: string;
   port: number;
   outlive: boolean;
+  /** `CLAWHOST_RUN_ID` in the env of every process of its tree. */
+  runId?: string;
   /** Pid of the host process that started it. */
   hostPid: number;
   startedAt: string;

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import { parseStat } from "./proc.js";
 import type { ProcIdentity, ProcInfo } from "./proc.js";
 
@@ -200,6 +201,31 @@ export class ProcessSampler {
     }
   }
 
+  /**
+   * Every live process whose environment holds `marker` (a `NAME=value` pair clawhost put
+   * in a gateway's env, which every descendant inherits): the members a tree walk cannot
+   * find once their parent died before they were seen. Requests made while a scan is
+   * pending share it, so a fleet stopping at once reads `/proc` once; the reads run off
+   * the event loop.
+   */
+  findMarked(marker: string): Promise<ProcIdentity[]> {
+    let sweep = this.#sweep;
+    if (!sweep) {
+      const markers = new Set<string>();
+      sweep = { markers, result: new Promise((r) => setImmediate(r)).then(() => scanEnvironments(this.#sweepDone(markers))) };
+      this.#sweep = sweep;
+    }
+    sweep.markers.add(marker);
+    return sweep.result.then((found) => found.get(marker) ?? []);
+  }
+
+  #sweep: { markers: Set<string>; result: Promise<Map<string, ProcIdentity[]>> } | undefined;
+
+  #sweepDone(markers: Set<string>): Set<string> {
+    this.#sweep = undefined;
+    return markers;
+  }
+
   /** One walk for all trees. */
   tick(): void {
     if (this.#trees.size === 0) return;
@@ -209,6 +235,31 @@ export class ProcessSampler {
     const at = performance.now();
     for (const tree of [...this.#trees]) tree.absorb(procs, at, byParent);
   }
+}
+
+async function scanEnvironments(markers: ReadonlySet<string>): Promise<Map<string, ProcIdentity[]>> {
+  const found = new Map<string, ProcIdentity[]>();
+  const needles = [...markers].map((m) => [m, Buffer.from(`${m}\0`)] as const);
+  const entries = await readdir("/proc").catch(() => [] as string[]);
+  await Promise.all(
+    entries.map(async (entry) => {
+      const c = entry.charCodeAt(0);
+      if (c < 48 || c > 57 || Number(entry) === process.pid) return;
+      const env = await readFile(`/proc/${entry}/environ`).catch(() => undefined);
+      if (!env) return;
+      for (const [marker, needle] of needles) {
+        if (!env.includes(needle)) continue;
+        const raw = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => undefined);
+        if (!raw) continue;
+        const info = parseStat(Number(entry), raw);
+        if (info.state === "Z" || info.state === "X") continue;
+        const list = found.get(marker) ?? [];
+        list.push({ pid: info.pid, startTime: info.startTime });
+        found.set(marker, list);
+      }
+    }),
+  );
+  return found;
 }
 
 /** The sampler shared by every host of this process. */

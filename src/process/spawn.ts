@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import type { ChildProcess } from "node:child_process";
 import { closeSync, openSync, readSync, statSync, watch } from "node:fs";
 import { delimiter, dirname } from "node:path";
@@ -30,6 +31,8 @@ export interface GatewayProcess {
   readonly outlive: boolean;
   /** Taken over from an earlier host rather than spawned. */
   readonly adopted: boolean;
+  /** Random id of this run, in the env of every process of its tree (`CLAWHOST_RUN_ID`). */
+  readonly runId: string;
   /** Known members of the tree still alive. */
   alive(): ProcIdentity[];
   /** The last sample of the whole tree (RSS, CPU). */
@@ -55,7 +58,7 @@ export interface SpawnRequest {
 export interface Spawner {
   spawn(req: SpawnRequest): GatewayProcess;
   /** Take over a gateway an earlier host started with `outlive` (pid, start time and bootId verified). */
-  adopt(root: ProcIdentity, ctx: InstanceContext, onLine: LineSink): GatewayProcess;
+  adopt(root: ProcIdentity, runId: string | undefined, ctx: InstanceContext, onLine: LineSink): GatewayProcess;
 }
 
 export type LineSink = (stream: "stdout" | "stderr", line: string) => void;
@@ -82,13 +85,17 @@ export function openclawCommand(
     : { command: runtime.entry, args, env };
 }
 
+/** The env variable that marks every process of a run's tree. */
+export const RUN_ID_VAR = "CLAWHOST_RUN_ID";
+
 function handle(
   tree: ProcessTree,
   exited: Promise<ExitInfo>,
-  flags: { outlive: boolean; adopted: boolean },
+  flags: { outlive: boolean; adopted: boolean; runId: string },
   release: () => void,
 ): GatewayProcess {
   return {
+    runId: flags.runId,
     pid: tree.root.pid,
     identity: tree.root,
     exited,
@@ -126,6 +133,8 @@ function handle(
 function spawnGateway(req: SpawnRequest): GatewayProcess {
   const { runtime, ctx, token, onLine, outlive } = req;
   const { command, args, env } = openclawCommand(runtime, ctx, token, gatewayArgs(ctx));
+  const runId = randomUUID();
+  env[RUN_ID_VAR] = runId;
   let outFd: number | undefined;
   let tailFrom = 0;
   if (outlive) {
@@ -160,17 +169,17 @@ function spawnGateway(req: SpawnRequest): GatewayProcess {
     }
   }
   // Just spawned: no children to learn yet; the sampler's next ticks find them.
-  const tree = new ProcessTree({ pid, startTime: readProc(pid)?.startTime ?? -1 }, { refresh: false });
+  const tree = new ProcessTree({ pid, startTime: readProc(pid)?.startTime ?? -1 }, { refresh: false, marker: `${RUN_ID_VAR}=${runId}` });
   if (!outlive) {
     liveTrees.add(tree);
     if (tree.root.startTime > 0) watchdogTrack(tree.root);
   }
-  return handle(tree, exited, { outlive, adopted: false }, stopOutput);
+  return handle(tree, exited, { outlive, adopted: false, runId }, stopOutput);
 }
 
 /** Take over a gateway an earlier host started with `outlive`; its end is noticed by the sampler. */
-function adoptGateway(root: ProcIdentity, ctx: InstanceContext, onLine: LineSink): GatewayProcess {
-  const tree = new ProcessTree(root);
+function adoptGateway(root: ProcIdentity, runId: string | undefined, ctx: InstanceContext, onLine: LineSink): GatewayProcess {
+  const tree = new ProcessTree(root, { marker: runId ? `${RUN_ID_VAR}=${runId}` : undefined });
   const exited = new Promise<ExitInfo>((resolve) => {
     tree.onRootGone(() => resolve({ pid: root.pid, code: null, signal: null }));
   });
@@ -180,7 +189,7 @@ function adoptGateway(root: ProcIdentity, ctx: InstanceContext, onLine: LineSink
   } catch {
     // No output yet.
   }
-  return handle(tree, exited, { outlive: true, adopted: true }, followFile(ctx.outputFile, size, onLine));
+  return handle(tree, exited, { outlive: true, adopted: true, runId: runId ?? "" }, followFile(ctx.outputFile, size, onLine));
 }
 
 /** The real spawner. */

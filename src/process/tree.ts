@@ -52,10 +52,19 @@ function send(id: ProcIdentity, sig: NodeJS.Signals): void {
 export class ProcessTree {
   readonly root: ProcIdentity;
   readonly #tracked: TrackedTree;
+  readonly #sampler: ProcessSampler;
+  readonly #marker: string | undefined;
+  readonly #marked = new Map<number, ProcIdentity>();
 
-  constructor(root: number | ProcIdentity, opts: { sampler?: ProcessSampler; refresh?: boolean } = {}) {
+  /**
+   * `marker`: a `NAME=value` pair in the root's environment; at a kill, processes that
+   * carry it but were never seen in the tree (their parent died first) are ended too.
+   */
+  constructor(root: number | ProcIdentity, opts: { sampler?: ProcessSampler; refresh?: boolean; marker?: string | undefined } = {}) {
     this.root = typeof root === "number" ? { pid: root, startTime: readProc(root)?.startTime ?? -1 } : root;
-    this.#tracked = (opts.sampler ?? processSampler).track(this.root, { refresh: opts.refresh ?? true });
+    this.#sampler = opts.sampler ?? processSampler;
+    this.#marker = opts.marker;
+    this.#tracked = this.#sampler.track(this.root, { refresh: opts.refresh ?? true });
   }
 
   /** The last sample of the tree (RSS, CPU, members alive), if one was taken. */
@@ -70,7 +79,9 @@ export class ProcessTree {
 
   /** Known members still alive (root included). */
   alive(): ProcIdentity[] {
-    return this.#tracked.members().filter(isAlive);
+    const members = this.#tracked.members();
+    for (const id of this.#marked.values()) if (!members.some((m) => m.pid === id.pid && m.startTime === id.startTime)) members.push(id);
+    return members.filter(isAlive);
   }
 
   /** Called once, at the sampler tick that finds the root gone (for processes not our child). */
@@ -109,6 +120,9 @@ export class ProcessTree {
       this.refresh();
       for (const id of this.alive()) send(id, "SIGKILL");
     }
+    // Children started just before the root died, or by a child that died first, were never
+    // seen in the tree; the marker in their environment still names them.
+    if (this.#marker) for (const id of await this.#sampler.findMarked(this.#marker)) this.#marked.set(id.pid, id);
     const orphanKill = Math.min(Date.now() + Math.min(opts.graceMs, ORPHAN_GRACE_MS), deadline);
     let termed = false;
     let killed = false;

@@ -89,6 +89,7 @@ export class FakeProcess implements GatewayProcess {
   readonly identity: { pid: number; startTime: number };
   readonly outlive = false;
   readonly adopted = false;
+  readonly runId = "unit";
   readonly exited: Promise<ExitInfo>;
   readonly signals: NodeJS.Signals[] = [];
   exitInfo: ExitInfo | undefined;
