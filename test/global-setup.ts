@@ -3,9 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 // After the whole run: no OpenClaw gateway that a test started may still be alive.
-// Tests root their gateways in <tmpdir>/clawhost-*, so a leaked one is recognised by its cwd.
+// Tests root their gateways in <tmpdir>/clawhost-test-*, so a leaked one is recognised by its
+// cwd (benchmarks running beside the tests use other prefixes).
 function leakedGateways(): string[] {
-  const prefix = join(tmpdir(), "clawhost-");
+  const prefix = join(tmpdir(), "clawhost-test-");
   const leaked: string[] = [];
   for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {

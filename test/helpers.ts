@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import type { Gateway, GatewayEvents, GatewayHost, HostEvents } from "clawhost";
-import { descendantsOf, isAlive, listProcs, readCmdline, readProc } from "../src/process/proc.js";
-import type { ProcIdentity } from "../src/process/proc.js";
+import { descendantsOf, isAlive, listProcs, readCmdline, readProc } from "../src/fs/proc.js";
+import type { ProcIdentity } from "../src/fs/proc.js";
 import { canBind } from "../src/ports/probe.js";
 
 /** The fault-injection gateway (test/fixtures/fake-openclaw), as an `openclaw.bin`. */
@@ -21,7 +21,7 @@ export const DEADLINE_MS = 120_000;
 
 /** A fresh directory for one test file; the returned function removes it. */
 export function makeTmp(prefix: string): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), `clawhost-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `clawhost-test-${prefix}-`));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 
 // `npm test` builds first: the published entry points must load from both module systems.
 // This file's own lease registry (the hosts live in child processes).
-const leases = { dir: mkdtempSync(join(tmpdir(), "clawhost-pkg-leases-")) };
+const leases = { dir: mkdtempSync(join(tmpdir(), "clawhost-test-pkg-leases-")) };
 afterAll(() => rmSync(leases.dir, { recursive: true, force: true }));
 
 describe("the built package", () => {
@@ -68,7 +68,7 @@ describe("the built package", () => {
     ["require", `const { GatewayHost } = require("clawhost");`, "--input-type=commonjs"],
     ["import", `const { GatewayHost } = await import("clawhost");`, "--input-type=module"],
   ])("validates a config against OpenClaw's schema with %s", (kind, load, flag) => {
-    const root = mkdtempSync(join(tmpdir(), `clawhost-pkg-${kind}-`));
+    const root = mkdtempSync(join(tmpdir(), `clawhost-test-pkg-${kind}-`));
     try {
       const code = `${load}
         (async () => {

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { ClawhostError } from "../errors.js";
-import { isAlive, readProc } from "../process/proc.js";
+import { isAlive, readProc } from "./proc.js";
 
 /** An owner file without a live owner older than this is taken over. */
 const ORPHAN_LOCK_MS = 10_000;

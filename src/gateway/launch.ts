@@ -10,7 +10,7 @@ import type { ConfigStore } from "../config/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { essentialPorts } from "../ports/block.js";
 import { readStateDirLocks, removeStaleStateDirLocks } from "../process/exit.js";
-import { isAlive, readProc } from "../process/proc.js";
+import { isAlive, readProc } from "../fs/proc.js";
 import { readRunRecord, removeRunRecord, writeRunRecord } from "../process/runfile.js";
 import { RUN_ID_VAR } from "../process/spawn.js";
 import { ProcessTree } from "../process/tree.js";

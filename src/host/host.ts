@@ -29,7 +29,7 @@ import type {
 import { defaultPortRange } from "../ports/allocator.js";
 import { LeaseRegistry } from "../ports/leases.js";
 import { resolveRuntime } from "../process/runtime.js";
-import { isAlive } from "../process/proc.js";
+import { isAlive } from "../fs/proc.js";
 import { readRunRecord } from "../process/runfile.js";
 import type { ResolvedRuntime } from "../process/runtime.js";
 

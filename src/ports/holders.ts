@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { readCmdline } from "../process/proc.js";
+import { readCmdline } from "../fs/proc.js";
 
 /** A process holding a listening socket. */
 export interface PortHolder {

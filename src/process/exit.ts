@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { isAlive, readProc } from "./proc.js";
+import { isAlive, readProc } from "../fs/proc.js";
 import type { ExitInfo } from "./spawn.js";
 
 /**

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
-import { parseStat } from "./proc.js";
-import type { ProcIdentity, ProcInfo } from "./proc.js";
+import { parseStat } from "../fs/proc.js";
+import type { ProcIdentity, ProcInfo } from "../fs/proc.js";
 
 /** One sample of a tracked process tree. */
 export interface TreeSample {

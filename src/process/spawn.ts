@@ -8,8 +8,8 @@ import type { InstanceContext } from "../context/context.js";
 import type { ResolvedRuntime } from "./runtime.js";
 import { ProcessTree } from "./tree.js";
 import type { KillReport } from "./tree.js";
-import { descendantsOf, isAlive, readProc } from "./proc.js";
-import type { ProcIdentity } from "./proc.js";
+import { descendantsOf, isAlive, readProc } from "../fs/proc.js";
+import type { ProcIdentity } from "../fs/proc.js";
 import type { TreeSample } from "./sampler.js";
 import { watchdogTrack, watchdogUntrack } from "./watchdog.js";
 

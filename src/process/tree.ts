@@ -1,5 +1,5 @@
-import { isAlive, readProc } from "./proc.js";
-import type { ProcIdentity } from "./proc.js";
+import { isAlive, readProc } from "../fs/proc.js";
+import type { ProcIdentity } from "../fs/proc.js";
 import { processSampler } from "./sampler.js";
 import type { ProcessSampler, TrackedTree, TreeSample } from "./sampler.js";
 

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
-import type { ProcIdentity } from "./proc.js";
+import type { ProcIdentity } from "../fs/proc.js";
 
 /**
  * The watchdog: a small Node process, in its own session, that reads the gateways this

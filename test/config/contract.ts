@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayHost } from "clawhost";
 import type { ClawhostError, ConfigChange, Gateway, HostOptions, OpenClawConfig } from "clawhost";
-import type { ProcIdentity } from "../../src/process/proc.js";
+import type { ProcIdentity } from "../../src/fs/proc.js";
 import { expectNothingLeft, GatewayWatch, makeTmp, nextEvent, stillAlive, treeOf } from "../helpers.js";
 
 /** How a config contract run makes its host (real OpenClaw, or the fault-injection gateway). */

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClawhostError, GatewayHost } from "clawhost";
 import type { Gateway, HostOptions } from "clawhost";
 import { rangesOverlap } from "../../src/ports/block.js";
-import { readCmdline } from "../../src/process/proc.js";
-import type { ProcIdentity } from "../../src/process/proc.js";
+import { readCmdline } from "../../src/fs/proc.js";
+import type { ProcIdentity } from "../../src/fs/proc.js";
 import { expectNothingLeft, GatewayWatch, makeTmp, nextEvent, stillAlive, treeOf, unbindablePorts } from "../helpers.js";
 
 /** How a contract run makes its hosts (real OpenClaw, or the fault-injection gateway). */

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ClawhostError, GatewayHost } from "clawhost";
 import type { Gateway, GatewayBackoffInfo, GatewayExitInfo, GatewaySpec, GatewayState, LivenessOptions, RestartPolicy } from "clawhost";
 import { expectNothingLeft, FAKE_OPENCLAW as bin, GatewayWatch, makeTmp, nextEvent, restartDelayElapsed, stillAlive, treeOf } from "../helpers.js";
-import type { ProcIdentity } from "../../src/process/proc.js";
+import type { ProcIdentity } from "../../src/fs/proc.js";
 
 // Policy branches end to end, driven by the fault-injection gateway (fast, deterministic faults).
 const tmp = makeTmp("faults");

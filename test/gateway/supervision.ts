@@ -5,8 +5,8 @@ import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClawhostError, GatewayHost, PORT_BLOCK_SPAN } from "clawhost";
 import type { Gateway, GatewayExitInfo, GatewayReadyInfo, HostOptions, RestartPolicy } from "clawhost";
-import { isAlive } from "../../src/process/proc.js";
-import type { ProcIdentity } from "../../src/process/proc.js";
+import { isAlive } from "../../src/fs/proc.js";
+import type { ProcIdentity } from "../../src/fs/proc.js";
 import {
   expectNothingLeft,
   FAKE_OPENCLAW,

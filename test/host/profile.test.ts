@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ClawhostError, GatewayHost } from "clawhost";
 import { profileHashPort } from "../../src/context/profile.js";
-import { readCmdline } from "../../src/process/proc.js";
+import { readCmdline } from "../../src/fs/proc.js";
 import { expectNothingLeft, GatewayWatch, makeTmp, stillAlive, treeOf } from "../helpers.js";
 
 // Taking over the layout of `openclaw --profile NAME` (~/.openclaw-NAME), with a private

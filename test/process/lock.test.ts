@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { withLock } from "../../src/fs/lock.js";
-import { readProc } from "../../src/process/proc.js";
+import { readProc } from "../../src/fs/proc.js";
 import { makeTmp } from "../helpers.js";
 
 const tmp = makeTmp("lock");

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { ProcessTree } from "../../src/process/tree.js";
-import { descendantsOf, readProc } from "../../src/process/proc.js";
+import { descendantsOf, readProc } from "../../src/fs/proc.js";
 import { stillAlive, treeOf } from "../helpers.js";
 
 // A parent that starts a grandchild in its own session (like OpenClaw's spawn broker),
