@@ -10,7 +10,7 @@ import { isClawhostError } from "../errors.js";
 import type { ExitReason } from "../process/exit.js";
 import { removeRunRecord } from "../process/runfile.js";
 import type { ExitInfo } from "../process/spawn.js";
-import type { Survivor } from "../process/tree.js";
+import type { KillReport, Survivor } from "../process/tree.js";
 import type { Connection, HelloOk } from "../rpc/connection.js";
 import type { GatewayDeps } from "./deps.js";
 import * as errors from "./errors.js";
@@ -404,8 +404,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       const error = signal.aborted ? errors.aborted(this.name, "start", signal.reason, err) : this.#startError(err, timeoutMs);
       const run = this.#run;
       if (run) {
-        await endRun(run, isClawhostError(err, "CLAWHOST_READINESS_TIMEOUT") ? "start-timeout" : "stopped", this.#deps.stopTimeoutMs, this.#deps.stopTimeoutMs + STOP_EXTRA_MS);
-        if (this.#run === run) this.#run = undefined;
+        const why = isClawhostError(err, "CLAWHOST_READINESS_TIMEOUT") ? "start-timeout" : "stopped";
+        this.#forget(run, await endRun(run, why, this.#deps.stopTimeoutMs, this.#deps.stopTimeoutMs + STOP_EXTRA_MS));
       }
       const reason = isClawhostError(err, "CLAWHOST_GATEWAY_EXITED") && run?.exit ? run.exit.reason : "start-failed";
       // A stop that interrupted this start finishes the state itself.
@@ -458,8 +458,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.#life.set("failed");
       throw this.#lastError;
     }
-    this.#survivors = [];
-    if (this.#run === run) this.#run = undefined;
+    this.#forget(run, report);
     await removeRunRecord(this.context.runFile);
     const busy = await waitForPortsFree(this.context, this.#deps.ports, opts.signal);
     if (busy.length > 0) {
@@ -589,9 +588,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (this.#run !== run || !run.everReady || run.requested === "stopped" || this.#life.state === "stopping" || this.#life.state === "starting") return;
     this.#liveness?.stop();
     this.#recovering = endRun(run, "stopped", this.#deps.stopTimeoutMs, this.#deps.stopTimeoutMs + STOP_EXTRA_MS)
-      .then(() => {
-        if (this.#run === run) this.#run = undefined;
-      })
+      .then((report) => this.#forget(run, report))
       .finally(() => {
         this.#recovering = undefined;
       });
@@ -618,6 +615,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   // ---- small helpers ---------------------------------------------------------------
+
+  /** A run whose tree is gone is forgotten; one with survivors stays, so a later stop() retries. */
+  #forget(run: Run, report: KillReport): void {
+    this.#survivors = report.survivors;
+    if (report.survivors.length === 0 && this.#run === run) this.#run = undefined;
+  }
 
   #assertUsable(): void {
     if (this.#disposed) throw errors.disposed(this.name);
