@@ -36,7 +36,11 @@ export type ClawhostErrorCode =
   | "CLAWHOST_LEASE_HELD"
   | "CLAWHOST_STATE_DIR_IN_USE"
   | "CLAWHOST_CRASH_LOOP"
-  | "CLAWHOST_SCHEMA_UNAVAILABLE";
+  | "CLAWHOST_SCHEMA_UNAVAILABLE"
+  | "CLAWHOST_INVALID_ARGUMENT"
+  | "CLAWHOST_PATH_UNSAFE"
+  | "CLAWHOST_PATH_INVALID"
+  | "CLAWHOST_FS_ERROR";
 
 /** Fields every {@link ClawhostError} may carry besides its code and message. */
 export interface ClawhostErrorInit {

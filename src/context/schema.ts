@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { ClawhostError } from "../errors.js";
 import { MAX_BASE_PORT, PORT_BLOCK_SPAN } from "../ports/block.js";
+import { invalidOptions } from "./invalid.js";
 import { getPath, OWNED_CONFIG_KEYS } from "./owned.js";
 import { livenessSchema, restartPolicySchema } from "./supervision.js";
 import type { LivenessOptions, RestartPolicy } from "./supervision.js";
@@ -65,7 +66,7 @@ export const hostOptionsSchema = z
     leaseDir: absolutePath.optional(),
     readyTimeoutMs: msField(120_000),
     stopTimeoutMs: msField(15_000),
-    startConcurrency: z.number().int().min(1).max(64).default(8),
+    startConcurrency: z.number().int().min(1).max(64).default(16),
     restart: restartPolicySchema.default({}),
     liveness: livenessSchema.default({}),
     outlive: z.boolean().default(false),
@@ -103,11 +104,10 @@ export interface HostOptions {
   /** Default time between SIGTERM and SIGKILL of the process tree (default 15000). */
   stopTimeoutMs?: number;
   /**
-   * How many gateways `startAll()` starts at once (default 8). A real gateway's boot is
-   * CPU-bound (~10 s of CPU), so on a 2-core host more at once does not finish the fleet
-   * sooner, but it overlaps each boot's waits and never queues a fleet behind two slow
-   * boots; lower it to get the first gateway ready sooner, or to cap memory while
-   * booting (~1 GB each).
+   * How many gateways `startAll()` starts at once (default 16). A boot waits on I/O and
+   * on OpenClaw's startup sidecars as well as on the CPU, so more boots at once finish a
+   * fleet sooner even on 2 cores (bench/reports/scale.md); each real gateway needs ~1 GB
+   * while it boots: lower it on a small host, or to get the first gateway ready sooner.
    */
   startConcurrency?: number;
   /** Default restart policy of every gateway (see {@link RestartPolicy} for the defaults and why). */
@@ -217,17 +217,6 @@ export interface GatewaySpec {
 /** Gateway spec after parsing, with defaults applied. */
 export type NormalizedGatewaySpec = z.output<typeof gatewaySpecSchema>;
 
-function invalidOptions(what: string, error: z.ZodError, gateway?: string): ClawhostError {
-  const issues = error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
-  const list = issues.map((i) => `${i.path || "(root)"} ${i.message}`).join("; ");
-  return new ClawhostError("CLAWHOST_INVALID_OPTIONS", `invalid ${what}: ${list}.`, {
-    gateway,
-    value: issues.map((i) => i.path),
-    fix: `correct the listed field${issues.length > 1 ? "s" : ""} of the ${what}.`,
-    details: { issues },
-  });
-}
-
 /**
  * Parse host options once at the boundary. Throws `CLAWHOST_INVALID_OPTIONS` listing each bad field.
  *
@@ -238,7 +227,7 @@ function invalidOptions(what: string, error: z.ZodError, gateway?: string): Claw
  */
 export function normalizeHostOptions(input: HostOptions): NormalizedHostOptions {
   const parsed = hostOptionsSchema.safeParse(input);
-  if (!parsed.success) throw invalidOptions("host options", parsed.error);
+  if (!parsed.success) throw invalidOptions("host options", parsed.error, input, { schema: hostOptionsSchema });
   return { ...parsed.data, root: resolve(parsed.data.root) };
 }
 
@@ -283,7 +272,7 @@ export function validateGatewayName(name: unknown): asserts name is string {
 export function normalizeGatewaySpec(input: GatewaySpec): NormalizedGatewaySpec {
   validateGatewayName((input as { name?: unknown } | undefined)?.name);
   const parsed = gatewaySpecSchema.safeParse(input);
-  if (!parsed.success) throw invalidOptions("gateway spec", parsed.error, input.name);
+  if (!parsed.success) throw invalidOptions("gateway spec", parsed.error, input, { gateway: input.name, schema: gatewaySpecSchema });
   if (parsed.data.port !== undefined && parsed.data.port > MAX_BASE_PORT) {
     throw new ClawhostError(
       "CLAWHOST_PORT_RANGE",

@@ -22,8 +22,10 @@ export interface TrackedTree {
   members(): ProcIdentity[];
   /** The last sample (undefined before the first tick). */
   readonly last: TreeSample | undefined;
-  /** Learn the tree now, outside the tick (before a kill, say). */
+  /** Learn the tree now, outside the tick, with a walk of its own. */
   refresh(): void;
+  /** Learn the tree at the next shared walk: trees asking in the same moment share one walk. */
+  refreshShared(): Promise<void>;
   /** Called once, at the first tick that finds the root gone. */
   onRootGone(fn: () => void): void;
   /** Stop sampling this tree. */
@@ -77,6 +79,10 @@ class Tree implements TrackedTree {
 
   refresh(): void {
     this.absorb(walk(), performance.now());
+  }
+
+  refreshShared(): Promise<void> {
+    return this.#sampler.walkSoon();
   }
 
   onRootGone(fn: () => void): void {
@@ -224,6 +230,24 @@ export class ProcessSampler {
   #sweepDone(markers: Set<string>): Set<string> {
     this.#sweep = undefined;
     return markers;
+  }
+
+  #soon: Promise<void> | undefined;
+
+  /**
+   * One walk for every tree, at the next turn of the event loop, shared by all callers
+   * until it ran: a fleet being stopped at once walks `/proc` once per poll, not once per
+   * gateway (100 synchronous walks in one turn stalled the loop for seconds).
+   */
+  walkSoon(): Promise<void> {
+    this.#soon ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.#soon = undefined;
+        this.tick();
+        resolve();
+      }),
+    );
+    return this.#soon;
   }
 
   /** One walk for all trees. */

@@ -105,19 +105,20 @@ export class ProcessTree {
     const t0 = Date.now();
     const deadline = t0 + Math.max(opts.deadlineMs ?? opts.graceMs + ORPHAN_GRACE_MS + KILL_SETTLE_MS, opts.graceMs);
     const graceEnd = Math.min(t0 + opts.graceMs, deadline);
-    this.refresh();
-    // A stopped process cannot act on SIGTERM until it is continued.
-    for (const id of this.alive()) send(id, "SIGCONT");
+    await this.#tracked.refreshShared();
+    // A stopped process cannot act on SIGTERM until it is continued (only those: each
+    // signal wakes its target, and a fleet stopping at once pays for every wake-up).
+    for (const id of this.alive()) if (readProc(id.pid)?.state === "T") send(id, "SIGCONT");
     send(this.root, "SIGTERM");
     let escalated = false;
     // An aborted signal cuts the grace short: straight to SIGKILL.
     while (isAlive(this.root) && Date.now() < graceEnd && !opts.signal?.aborted) {
-      this.refresh();
       await sleep(POLL_MS);
+      await this.#tracked.refreshShared();
     }
     if (isAlive(this.root)) {
       escalated = true;
-      this.refresh();
+      await this.#tracked.refreshShared();
       for (const id of this.alive()) send(id, "SIGKILL");
     }
     // Children started just before the root died, or by a child that died first, were never
