@@ -348,6 +348,16 @@ function describeProc(p: ProcIdentity): string {
   return `${p.pid} (${(readCmdline(p.pid) ?? "?").slice(0, 160)}; cwd ${cwd})`;
 }
 
+/** After a file's tests: dispose its hosts, check that nothing was left, remove its temp dirs. */
+export async function finishFile(fleet: GatewayWatch, leaseDir: string, ...tmps: Array<{ cleanup(): void }>): Promise<void> {
+  try {
+    await fleet.disposeHosts();
+    await expectNothingLeft({ leaseDir, gateways: fleet });
+  } finally {
+    for (const t of tmps) t.cleanup();
+  }
+}
+
 /**
  * The after-check of every test file that creates a GatewayHost (run it once its hosts
  * are disposed, before its roots are removed): no live process of any gateway it started

@@ -6,21 +6,13 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClawhostError, ConfigStore, GatewayHost } from "clawhost";
 import type { Gateway, OpenClawConfig } from "clawhost";
-import { expectNothingLeft, FAKE_OPENCLAW as fakeBin, GatewayWatch, makeTmp, nextEvent } from "../helpers.js";
+import { finishFile, FAKE_OPENCLAW as fakeBin, GatewayWatch, makeTmp, nextEvent } from "../helpers.js";
 import { setVar, vars } from "./contract.js";
 
 const tmp = makeTmp("config");
 const leases = makeTmp("config-store-leases");
 const fleet = new GatewayWatch();
-afterAll(async () => {
-  try {
-    await fleet.disposeHosts();
-    await expectNothingLeft({ leaseDir: leases.dir, gateways: fleet });
-  } finally {
-    tmp.cleanup();
-    leases.cleanup();
-  }
-});
+afterAll(() => finishFile(fleet, leases.dir, tmp, leases));
 const worker = fileURLToPath(new URL("../fixtures/config-worker.mjs", import.meta.url));
 
 function runWorker(configPath: string, prefix: string, count: number, mode: "burst" | "sequential") {

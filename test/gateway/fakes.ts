@@ -177,6 +177,16 @@ export class FakeWorld {
     return this.procs.at(-1)!;
   }
 
+  /** `proc`'s next SIGUSR2 announces an in-place restart whose new boot never answers (until the test says). */
+  stallInPlaceRestart(proc = this.last): FakeProcess {
+    proc.onUsr2 = () => {
+      this.conns.filter((c) => c.proc === proc && !c.closed).at(-1)?.push("shutdown", { reason: "gateway restarting", restartExpectedMs: 1500 });
+      proc.boot = { kind: "manual" };
+      proc.ready = false;
+    };
+    return proc;
+  }
+
   /** Resolves once a readiness wait is pending (for `proc`, or any). */
   async waiting(proc?: FakeProcess): Promise<FakeProcess> {
     for (;;) {

@@ -377,11 +377,7 @@ describe("in-place restart", () => {
     world.defaultBoot = { kind: "ready" };
     const gw = await gateway({ restart: { mode: "never" } });
     await gw.start();
-    world.last.onUsr2 = () => {
-      const conn = world.conns.at(-1)!;
-      conn.push("shutdown", { restartExpectedMs: 1500 });
-      world.last.boot = { kind: "manual" };
-    };
+    world.stallInPlaceRestart();
     const restarting = gw.restart({ inPlace: true });
     await nextState(gw, "restarting");
     world.last.exit(null, "SIGKILL");
@@ -392,11 +388,7 @@ describe("in-place restart", () => {
   it("under on-failure, a death during the in-place restart backs off; a clean exit ends in stopped", async () => {
     const crashing = await gateway({ restart: { initialDelayMs: 1_000 } });
     await crashing.start();
-    const dying = world.last;
-    dying.onUsr2 = () => {
-      world.conns.at(-1)!.push("shutdown", { restartExpectedMs: 1500 });
-      dying.boot = { kind: "manual" };
-    };
+    const dying = world.stallInPlaceRestart();
     dying.signal("SIGUSR2");
     await nextState(crashing, "restarting");
     dying.exit(1);
@@ -404,11 +396,7 @@ describe("in-place restart", () => {
     await crashing.stop();
     const clean = await gateway();
     await clean.start();
-    const leaving = world.last;
-    leaving.onUsr2 = () => {
-      world.conns.at(-1)!.push("shutdown", { restartExpectedMs: 1500 });
-      leaving.boot = { kind: "manual" };
-    };
+    const leaving = world.stallInPlaceRestart();
     leaving.signal("SIGUSR2");
     await nextState(clean, "restarting");
     leaving.exit(0);
@@ -419,12 +407,7 @@ describe("in-place restart", () => {
   it("a new boot that never answers makes it unhealthy", async () => {
     const gw = await gateway({ restart: { mode: "never" } });
     await gw.start();
-    world.last.onUsr2 = () => {
-      world.conns.at(-1)!.push("shutdown", { restartExpectedMs: 1500 });
-      world.last.boot = { kind: "manual" };
-      world.last.ready = false;
-    };
-    world.last.signal("SIGUSR2");
+    world.stallInPlaceRestart().signal("SIGUSR2");
     await nextState(gw, "restarting");
     world.timeOut(await world.waiting());
     await nextState(gw, "unhealthy");
@@ -434,12 +417,7 @@ describe("in-place restart", () => {
   it("stop() during an in-place restart ends in stopped", async () => {
     const gw = await gateway();
     await gw.start();
-    world.last.onUsr2 = () => {
-      world.conns.at(-1)!.push("shutdown", { restartExpectedMs: 1500 });
-      world.last.boot = { kind: "manual" };
-      world.last.ready = false;
-    };
-    world.last.signal("SIGUSR2");
+    world.stallInPlaceRestart().signal("SIGUSR2");
     await nextState(gw, "restarting");
     await gw.stop();
     expect(gw.state).toBe("stopped");

@@ -4,22 +4,14 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ClawhostError, GatewayHost } from "clawhost";
 import { profileHashPort } from "../../src/context/profile.js";
 import { readCmdline } from "../../src/fs/proc.js";
-import { expectNothingLeft, GatewayWatch, makeTmp, stillAlive, treeOf } from "../helpers.js";
+import { finishFile, GatewayWatch, makeTmp, stillAlive, treeOf } from "../helpers.js";
 
 // Taking over the layout of `openclaw --profile NAME` (~/.openclaw-NAME), with a private
 // profile home so no real ~ is touched.
 const tmp = makeTmp("profile");
 const leases = makeTmp("profile-leases");
 const fleet = new GatewayWatch();
-afterAll(async () => {
-  try {
-    await fleet.disposeHosts();
-    await expectNothingLeft({ leaseDir: leases.dir, gateways: fleet });
-  } finally {
-    tmp.cleanup();
-    leases.cleanup();
-  }
-});
+afterAll(() => finishFile(fleet, leases.dir, tmp, leases));
 
 function writeProfile(home: string, name: string, config: Record<string, unknown>): string {
   const dir = join(home, `.openclaw-${name}`);
