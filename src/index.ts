@@ -2,7 +2,7 @@
 // registry, the tracker, exit classification, runtime discovery, constructors of the
 // classes the host creates) stay inside.
 export { GatewayHost } from "./host/host.js";
-export type { HostEvents, HostSnapshot } from "./host/host.js";
+export type { HostEvents, HostSnapshot, HostWarning } from "./host/host.js";
 export type { Gateway } from "./gateway/gateway.js";
 export type {
   GatewayEvents,
@@ -19,6 +19,9 @@ export type {
   OperationOptions,
   RestartOptions,
   SupervisionOptions,
+  DisposeOptions,
+  DisposeProblem,
+  DisposeReport,
 } from "./gateway/types.js";
 export type { ExitReason } from "./process/exit.js";
 export type { ExitInfo } from "./process/spawn.js";

@@ -1,17 +1,20 @@
 import { createHash } from "node:crypto";
 import { watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, rmdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { EventEmitter } from "eventemitter3";
 import JSON5 from "json5";
 import PQueue from "p-queue";
 import { ClawhostError, isClawhostError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
+import { errnoOf, fsError } from "../fs/errors.js";
 import { withLock } from "../fs/lock.js";
+import { assertFileKind } from "../fs/safety.js";
 import { fillMissing } from "./file.js";
 import type { OpenClawConfig } from "./file.js";
 import { applyMergePatch, changedPaths, diffMergePatch, isPlainObject } from "./merge.js";
+import { parseConfigStoreOptions, validateUpdate } from "./options.js";
 import type { ConfigIssue, ConfigValidator } from "./schema.js";
 
 /**
@@ -47,7 +50,11 @@ export interface UpdateConfigOptions {
    * gateway to be ready (once written it stays written).
    */
   signal?: AbortSignal;
-  /** Give up (`CLAWHOST_ABORTED`) if the update is still waiting after this long. */
+  /**
+   * Give up (`CLAWHOST_ABORTED`) if the update is still waiting after this long. Without
+   * it, an update waiting for a starting, restarting or stopping gateway gives up after
+   * 180 s (a default start's readiness deadline is 120 s).
+   */
   timeoutMs?: number;
 }
 
@@ -78,6 +85,8 @@ interface Pending {
   resolve: (r: ConfigUpdateResult) => void;
   reject: (e: unknown) => void;
   signal: AbortSignal | undefined;
+  /** When it gives up waiting for a gateway state, without a signal of its own that fires first. */
+  deadline: number;
   done: boolean;
 }
 
@@ -110,6 +119,8 @@ class GatewayRefused extends Error {
   }
 }
 const WATCH_DEBOUNCE_MS = 50;
+/** The longest an update waits for a gateway between states when the caller gives no timeout. */
+const DEFAULT_STATE_WAIT_MS = 180_000;
 
 function pidAlive(pid: number): boolean {
   try {
@@ -117,6 +128,18 @@ function pidAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Remove `dir` and its parents up to and including `top` while they are empty. */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let cur = dir; ; cur = dirname(cur)) {
+    try {
+      await rmdir(cur);
+    } catch {
+      return; // Not empty (someone else wrote meanwhile) or gone.
+    }
+    if (cur === top || dirname(cur) === cur) return;
   }
 }
 
@@ -174,8 +197,9 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
 
   constructor(opts: ConfigStoreOptions) {
     super();
-    this.#opts = opts;
-    this.configPath = opts.configPath;
+    this.#opts = parseConfigStoreOptions(opts);
+    this.configPath = this.#opts.configPath;
+    assertFileKind(this.configPath, { what: "configPath", gateway: this.#opts.name });
     this.#lockDir = join(dirname(opts.configPath), `.${basename(opts.configPath)}.clawhost-lock`);
   }
 
@@ -208,11 +232,17 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
    * ```
    */
   update(update: ConfigUpdate, opts: UpdateConfigOptions = {}): Promise<ConfigUpdateResult> {
+    try {
+      opts = validateUpdate(this.#opts.name, update, opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_STATE_WAIT_MS);
     const signals = [opts.signal, opts.timeoutMs === undefined ? undefined : AbortSignal.timeout(opts.timeoutMs)].filter((s) => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(this.#aborted(signal.reason));
-      const item: Pending = { update, resolve, reject, signal, done: false };
+      const item: Pending = { update, resolve, reject, signal, deadline, done: false };
       this.#pending.push(item);
       signal?.addEventListener(
         "abort",
@@ -263,7 +293,8 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
     const timedOut = (reason as Error | undefined)?.name === "TimeoutError";
     return new ClawhostError("CLAWHOST_ABORTED", `config update ${timedOut ? "timed out" : "aborted"} while waiting (in the queue, or for the gateway to be ready); nothing of it was written.`, {
       gateway: this.#opts.name,
-      fix: timedOut ? "raise timeoutMs, or find what holds the queue (a gateway that never becomes ready)." : undefined,
+      value: timedOut ? "timeout" : "signal",
+      fix: timedOut ? "raise timeoutMs, or find what holds the queue (a gateway that never becomes ready)." : "nothing to fix when the abort was meant; send the update again if it is still wanted.",
       cause: reason,
     });
   }
@@ -273,8 +304,8 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
     try {
       bytes = await readFile(this.configPath);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return { bytes: Buffer.alloc(0), exists: false, config: {} };
-      throw err;
+      if (errnoOf(err) === "ENOENT") return { bytes: Buffer.alloc(0), exists: false, config: {} };
+      throw fsError(err, this.configPath, "reading the config", this.#opts.name);
     }
     try {
       const parsed: unknown = JSON5.parse(bytes.toString("utf8"));
@@ -315,6 +346,7 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
             ? err
             : new ClawhostError("CLAWHOST_CONFIG_INVALID", `config update threw: ${(err as Error)?.message ?? String(err)}; nothing was written.`, {
                 gateway: this.#opts.name,
+                value: (err as Error)?.message ?? String(err),
                 fix: "fix the update function.",
                 cause: err,
               }),
@@ -387,19 +419,24 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
    */
   async #waitForState(batch: Pending[]): Promise<void> {
     const signals = batch.map((i) => i.signal).filter((s): s is AbortSignal => s !== undefined);
+    const firstDeadline = Math.min(...batch.map((i) => i.deadline));
     await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => done(), Math.max(0, firstDeadline - Date.now()));
       const done = (): void => {
+        clearTimeout(timer);
         for (const s of signals) s.removeEventListener("abort", done);
         resolve();
       };
       void this.#opts.target!.changed().then(done);
       for (const s of signals) s.addEventListener("abort", done, { once: true });
     });
+    const now = Date.now();
     for (let i = batch.length - 1; i >= 0; i--) {
       const item = batch[i]!;
-      if (!item.signal?.aborted) continue;
+      const late = item.deadline <= now;
+      if (!item.signal?.aborted && !late) continue;
       item.done = true;
-      item.reject(this.#aborted(item.signal.reason));
+      item.reject(this.#aborted(item.signal?.aborted ? item.signal.reason : new DOMException("still waiting at the deadline", "TimeoutError")));
       batch.splice(i, 1);
     }
   }
@@ -419,20 +456,41 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
   }
 
   async #writeFile(batch: Pending[]): Promise<void> {
+    const dir = dirname(this.configPath);
     // Before the first start nothing exists yet; the config dir is private like the rest.
-    await mkdir(dirname(this.configPath), { recursive: true, mode: 0o700 });
-    await withLock(this.#lockDir, async () => {
-      await this.#removeDeadTemps();
-      const { bytes, exists, config: before } = await this.#readFile();
-      this.#noticeExternal(bytes, before);
-      const applied = await this.#applyAll(before, exists, batch);
-      if (diffMergePatch(before, applied.after) !== undefined) {
-        const text = `${JSON.stringify(applied.after, null, 2)}\n`;
-        await writeFileAtomic(this.configPath, text);
-        this.#remember({ bytes: Buffer.from(text), config: applied.after });
-      }
-      this.#settle(applied, "file");
-    });
+    let created: string | undefined;
+    try {
+      created = await mkdir(dir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw fsError(err, dir, "creating the config dir", this.#opts.name);
+    }
+    let wrote = false;
+    let applied: Applied | undefined;
+    try {
+      await withLock(this.#lockDir, async () => {
+        await this.#removeDeadTemps();
+        const { bytes, exists, config: before } = await this.#readFile();
+        this.#noticeExternal(bytes, before);
+        const result = await this.#applyAll(before, exists, batch);
+        applied = result;
+        // Only accepted updates write (with what clawhost owns filled in): rejected ones leave no file behind.
+        if (result.ok.length > 0 && diffMergePatch(before, result.after) !== undefined) {
+          const text = `${JSON.stringify(result.after, null, 2)}\n`;
+          try {
+            await writeFileAtomic(this.configPath, text);
+          } catch (err) {
+            throw fsError(err, this.configPath, "writing the config", this.#opts.name);
+          }
+          wrote = true;
+          this.#remember({ bytes: Buffer.from(text), config: result.after });
+        }
+      }, { gateway: this.#opts.name });
+    } finally {
+      // Directories made for a write that did not happen are removed again (only while empty).
+      if (!wrote && created !== undefined) await removeEmptyDirs(dir, created);
+    }
+    // Settled once the lock and any directory made for nothing are gone: a caller sees the end state.
+    if (applied) this.#settle(applied, "file");
   }
 
   /**

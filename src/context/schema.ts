@@ -34,9 +34,12 @@ export const OWNED_ENV_KEYS: ReadonlySet<string> = new Set([
   "CLAWHOST_RUN_ID",
 ]);
 
+const noNul = (p: string): boolean => !p.includes("\0");
+
 const absolutePath = z
   .string()
   .min(1)
+  .refine(noNul, { message: "must not contain a NUL byte" })
   .refine((p) => isAbsolute(p), { message: "must be an absolute path" });
 
 const msField = (def: number) => z.number().int().positive().max(3_600_000).default(def);
@@ -44,7 +47,7 @@ const msField = (def: number) => z.number().int().positive().max(3_600_000).defa
 /** zod schema of {@link HostOptions}. */
 export const hostOptionsSchema = z
   .object({
-    root: z.string().min(1, "must not be empty"),
+    root: z.string().min(1, "must not be empty").refine(noNul, { message: "must not contain a NUL byte" }),
     openclaw: z
       .object({
         bin: absolutePath.optional(),
@@ -155,7 +158,8 @@ export const gatewaySpecSchema = z
         for (const key of OWNED_CONFIG_KEYS) {
           const value = getPath(cfg, key.path);
           if (!key.specMay(value)) {
-            ctx.addIssue({ code: "custom", path: key.path.split("."), message: `is owned by clawhost (${key.why}); got ${JSON.stringify(value)}` });
+            // The value is named by the error itself (redacted where it may be a secret, as in gateway.auth).
+            ctx.addIssue({ code: "custom", path: key.path.split("."), message: `is owned by clawhost (${key.why})` });
           }
         }
       })
@@ -177,6 +181,20 @@ export const gatewaySpecSchema = z
   .refine((s) => !s.profile || (s.paths.configPath === undefined && s.paths.stateDir === undefined && s.paths.workspace === undefined), {
     message: "profile: true takes its paths from the profile (~/.openclaw-<name>); do not also give paths",
     path: ["paths"],
+  })
+  .superRefine((s, ctx) => {
+    // No silent overrides: the workspace named in the config must be the one the gateway gets.
+    const ws = getPath(s.config, "agents.defaults.workspace");
+    if (typeof ws !== "string") return;
+    if (!isAbsolute(ws)) {
+      ctx.addIssue({ code: "custom", path: ["config", "agents", "defaults", "workspace"], message: "must be an absolute path" });
+    } else if (s.paths.workspace !== undefined && resolve(s.paths.workspace) !== resolve(ws)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["config", "agents", "defaults", "workspace"],
+        message: `differs from paths.workspace ${JSON.stringify(s.paths.workspace)}, which clawhost would write over it; give the workspace once`,
+      });
+    }
   });
 
 /**
@@ -226,6 +244,12 @@ export type NormalizedGatewaySpec = z.output<typeof gatewaySpecSchema>;
  * ```
  */
 export function normalizeHostOptions(input: HostOptions): NormalizedHostOptions {
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw new ClawhostError("CLAWHOST_INVALID_OPTIONS", `new GatewayHost() needs an options object, got ${input === null ? "null" : Array.isArray(input) ? "an array" : typeof input}.`, {
+      value: input === undefined || input === null ? String(input) : typeof input,
+      fix: 'pass the options, at least the root: new GatewayHost({ root: "/var/lib/app/gateways" }).',
+    });
+  }
   const parsed = hostOptionsSchema.safeParse(input);
   if (!parsed.success) throw invalidOptions("host options", parsed.error, input, { schema: hostOptionsSchema });
   return { ...parsed.data, root: resolve(parsed.data.root) };
@@ -254,7 +278,7 @@ export function validateGatewayName(name: unknown): asserts name is string {
               ? "contains a path separator or '..'"
               : "has characters outside [a-z0-9_-] or does not start with a letter or digit";
     throw new ClawhostError("CLAWHOST_INVALID_NAME", `gateway name ${shown} ${why}.`, {
-      value: name,
+      value: typeof name === "string" ? name : String(name),
       fix: "use 1-64 characters of letters, digits, '_' or '-', starting with a letter or digit (OpenClaw's profile rule).",
     });
   }

@@ -1,16 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { chmod, link, mkdir, open, readFile, rm, stat } from "node:fs/promises";
+import { chmod, link, open, readFile, rm, stat } from "node:fs/promises";
 import { ClawhostError } from "../errors.js";
+import { ensureOwnDir } from "../fs/safety.js";
 import type { InstanceContext } from "./context.js";
 
 const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
 
-/** Create `dir` (and parents) and force its mode to 0700. */
-export async function ensurePrivateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const st = await stat(dir);
-  if ((st.mode & 0o777) !== 0o700) await chmod(dir, 0o700);
-}
 
 /**
  * Read the gateway's token, creating it on first use: 32 random bytes as hex, in a
@@ -18,7 +13,8 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
  * concurrent creator never sees a partial token. The token survives host restarts.
  */
 export async function loadOrCreateToken(ctx: InstanceContext): Promise<string> {
-  await ensurePrivateDir(ctx.secretsDir);
+  // The secrets dir lies in the gateway's own <root>/<name>: clawhost keeps it 0700.
+  await ensureOwnDir(ctx.secretsDir, ctx.dir, ctx.name);
   const existing = await readTokenFile(ctx);
   if (existing !== undefined) return existing;
   const token = randomBytes(32).toString("hex");

@@ -25,14 +25,16 @@ export function editDistance(a: string, b: string): number {
  */
 export function closestKey(key: string, known: Iterable<string>): string | undefined {
   // A dozen lines of Levenshtein over a handful of schema keys: not worth a dependency.
+  const keys = [...known];
   let best: { key: string; d: number } | undefined;
-  for (const candidate of known) {
+  for (const candidate of keys) {
     const d = editDistance(key, candidate);
     if (!best || d < best.d) best = { key: candidate, d };
   }
   if (!best) return undefined;
   const lower = key.toLowerCase();
-  const target = best.key.toLowerCase();
-  const prefix = target.startsWith(lower) || lower.startsWith(target);
-  return best.d <= Math.max(2, Math.floor(key.length / 3)) || (prefix && Math.min(lower.length, target.length) >= 3) ? best.key : undefined;
+  if (best.d <= Math.max(2, Math.floor(key.length / 3))) return best.key;
+  // A key that is part of exactly one valid key (`concurrency` of `startConcurrency`) is a likely slip too.
+  const parts = keys.filter((k) => lower.length >= 4 && (k.toLowerCase().includes(lower) || lower.includes(k.toLowerCase())));
+  return parts.length === 1 ? parts[0] : undefined;
 }

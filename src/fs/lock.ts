@@ -1,5 +1,6 @@
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { ClawhostError } from "../errors.js";
+import { fsError } from "./errors.js";
 import { isAlive, readProc } from "./proc.js";
 
 /** An owner file without a live owner older than this is taken over. */
@@ -86,11 +87,13 @@ export async function withLock<T>(lockDir: string, fn: () => Promise<T> | T, opt
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
   let wait = MIN_WAIT_MS;
-  while (!(await tryTake(lockDir))) {
+  const take = (): Promise<boolean> => tryTake(lockDir).catch((err: unknown) => Promise.reject(fsError(err, lockDir, "taking the lock", opts.gateway)));
+  while (!(await take())) {
     if (opts.signal?.aborted) {
       throw new ClawhostError("CLAWHOST_ABORTED", `gave up waiting for the lock ${lockDir}.`, {
         gateway: opts.gateway,
         value: lockDir,
+        fix: "nothing to fix when the abort was meant; otherwise find the live process holding the lock (owner.json inside).",
         cause: opts.signal.reason,
       });
     }
@@ -105,7 +108,9 @@ export async function withLock<T>(lockDir: string, fn: () => Promise<T> | T, opt
     wait = Math.min(MAX_WAIT_MS, wait * 2);
   }
   try {
-    await writeFile(`${lockDir}/owner.json`, JSON.stringify({ pid: process.pid, startTime: readProc(process.pid)?.startTime ?? -1 }));
+    await writeFile(`${lockDir}/owner.json`, JSON.stringify({ pid: process.pid, startTime: readProc(process.pid)?.startTime ?? -1 })).catch((err: unknown) => {
+      throw fsError(err, lockDir, "stamping the lock", opts.gateway);
+    });
     return await fn();
   } finally {
     await rm(lockDir, { recursive: true, force: true });

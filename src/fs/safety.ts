@@ -20,6 +20,14 @@ export function isInside(parent: string, child: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
+/** How strictly an existing directory is checked. */
+export interface DirUse {
+  /** In the gateway's own `<root>/<name>`: clawhost sets its modes itself, only the kind is checked. */
+  own?: boolean;
+  /** It holds secrets (state dir, config dir, lease dir): it must belong to this user. */
+  private?: boolean;
+}
+
 /** What a path is for, named in errors. */
 export interface PathRole {
   /** e.g. "root", "paths.stateDir", "lease dir". */
@@ -98,9 +106,9 @@ export function assertNotSystemPath(path: string, role: PathRole): void {
   }
 }
 
-function assertPrivateEnough(path: string, st: Stats, role: PathRole): void {
+function assertPrivateEnough(path: string, st: Stats, role: PathRole, use: DirUse): void {
   const uid = myUid();
-  if (uid !== undefined && st.uid !== uid) {
+  if (use.private && uid !== undefined && st.uid !== uid) {
     throw unsafe(
       role,
       path,
@@ -121,23 +129,26 @@ function assertPrivateEnough(path: string, st: Stats, role: PathRole): void {
 
 /**
  * Check a directory clawhost will use but may not have created: an existing one must be
- * a directory this user owns that no other user can write (it is never chmod'ed); a
- * missing one must be creatable (its nearest existing ancestor a directory this user can
- * write). Throws `CLAWHOST_PATH_INVALID` or `CLAWHOST_PATH_UNSAFE`, naming the path.
+ * a directory this user can write and no other user can (it is never chmod'ed), and one
+ * holding secrets (`private`) must belong to this user; a missing one must be creatable
+ * (its nearest existing ancestor a directory this user can write). With `own` (a path in
+ * the gateway's own `<root>/<name>`) only the kind is checked. Throws
+ * `CLAWHOST_PATH_INVALID` or `CLAWHOST_PATH_UNSAFE`, naming the path.
  *
  * @example
  * ```ts
  * assertUsableDir("/srv/shared/ws", { what: "paths.workspace", gateway: "main" });
  * ```
  */
-export function assertUsableDir(path: string, role: PathRole): void {
+export function assertUsableDir(path: string, role: PathRole, use: DirUse = {}): void {
   assertNotSystemPath(path, role);
   const st = statOrUndefined(path);
   if (st) {
     if (!st.isDirectory()) {
       throw invalid(role, path, "is a file, where a directory belongs", `move the file away, or choose a directory path.`);
     }
-    assertPrivateEnough(path, st, role);
+    // Inside the gateway's own <root>/<name>, clawhost sets the modes itself.
+    if (!use.own) assertPrivateEnough(path, st, role, use);
     assertWritable(path, path, role);
     return;
   }
@@ -153,7 +164,21 @@ export function assertUsableDir(path: string, role: PathRole): void {
  * assertUsableFile("/srv/gw/main.json", { what: "paths.configPath", gateway: "main" });
  * ```
  */
-export function assertUsableFile(path: string, role: PathRole): void {
+export function assertUsableFile(path: string, role: PathRole, use: DirUse = {}): void {
+  assertFileKind(path, role);
+  assertUsableDir(dirname(resolve(path)), { ...role, what: `directory of ${role.what}` }, use);
+}
+
+/**
+ * A file path that is not a system location, a directory or a special file (it may not
+ * exist yet). Throws `CLAWHOST_PATH_UNSAFE` or `CLAWHOST_PATH_INVALID`.
+ *
+ * @example
+ * ```ts
+ * assertFileKind("/srv/gw/main.json", { what: "configPath" });
+ * ```
+ */
+export function assertFileKind(path: string, role: PathRole): void {
   assertNotSystemPath(path, role);
   const st = statOrUndefined(path);
   if (st && st.isDirectory()) {
@@ -162,7 +187,6 @@ export function assertUsableFile(path: string, role: PathRole): void {
   if (st && !st.isFile()) {
     throw invalid(role, path, "is not a regular file (a socket, FIFO or device)", "give the path of a regular file, or of one that does not exist yet.");
   }
-  assertUsableDir(dirname(resolve(path)), { ...role, what: `directory of ${role.what}` });
 }
 
 function assertCreatable(path: string, role: PathRole): void {

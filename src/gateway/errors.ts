@@ -1,4 +1,5 @@
 import { ClawhostError, isClawhostError } from "../errors.js";
+import { errnoOf, fsError } from "../fs/errors.js";
 import type { InstanceContext } from "../context/context.js";
 import type { PortHolder } from "../ports/holders.js";
 import type { DoctorResult } from "../process/doctor.js";
@@ -84,8 +85,12 @@ export function readinessTimeout(name: string, timeoutMs: number, tail: string[]
 
 export function startFailed(name: string, err: unknown, tail: string[]): ClawhostError {
   if (isClawhostError(err)) return err;
+  // An fs failure names its path and what to do about it.
+  const fsPath = (err as NodeJS.ErrnoException | undefined)?.path;
+  if (errnoOf(err) && typeof fsPath === "string") return fsError(err, fsPath, "starting:", name);
   return new ClawhostError("CLAWHOST_START_FAILED", `start failed: ${(err as Error)?.message ?? String(err)}.`, {
     gateway: name,
+    value: (err as Error)?.message ?? String(err),
     fix: "read the cause and details.outputTail.",
     cause: err,
     details: { outputTail: tail },
@@ -94,7 +99,22 @@ export function startFailed(name: string, err: unknown, tail: string[]): Clawhos
 
 export function aborted(name: string, what: string, reason: unknown, cause?: unknown): ClawhostError {
   if (isClawhostError(reason, "CLAWHOST_ABORTED")) return reason;
-  return new ClawhostError("CLAWHOST_ABORTED", `${what} aborted; the process tree was ended.`, { gateway: name, cause: cause ?? reason });
+  return new ClawhostError("CLAWHOST_ABORTED", `${what} aborted; the process tree was ended.`, {
+    gateway: name,
+    value: what,
+    fix: "nothing to fix when the abort was meant (a stop() or the caller's signal); otherwise start() again without aborting.",
+    cause: cause ?? reason,
+  });
+}
+
+/** An operation asked for with a signal that had already fired: nothing was begun. */
+export function alreadyAborted(name: string | undefined, what: string, reason: unknown): ClawhostError {
+  return new ClawhostError("CLAWHOST_ABORTED", `${what} was not begun: its signal had already fired; nothing was changed.`, {
+    gateway: name,
+    value: what,
+    fix: "pass a signal that has not fired yet (AbortSignal.timeout(ms) is created fresh per call).",
+    cause: reason,
+  });
 }
 
 export function crashLoop(name: string, failures: number, windowMs: number, reason: string, exit: GatewayExitInfo | undefined, cause: unknown): ClawhostError {
@@ -122,6 +142,7 @@ export function notReady(name: string, method: string, state: GatewayState): Cla
 export function disposed(name: string): ClawhostError {
   return new ClawhostError("CLAWHOST_HOST_DISPOSED", "this gateway was removed or its host disposed.", {
     gateway: name,
+    value: name,
     fix: "add the gateway to a live host again.",
   });
 }

@@ -3,6 +3,7 @@ import type { InstanceContext } from "../context/context.js";
 import { redactSecret } from "../context/secrets.js";
 import { ownedConfig, ownedConfigRules } from "../config/file.js";
 import type { OpenClawConfig } from "../config/file.js";
+import { validateUpdate } from "../config/options.js";
 import { ConfigStore } from "../config/store.js";
 import type { ConfigUpdate, ConfigUpdateResult, UpdateConfigOptions } from "../config/store.js";
 import type { ClawhostError } from "../errors.js";
@@ -13,6 +14,7 @@ import type { ExitInfo } from "../process/spawn.js";
 import type { KillReport, Survivor } from "../process/tree.js";
 import type { Connection, HelloOk } from "../rpc/connection.js";
 import type { GatewayDeps } from "./deps.js";
+import { deadlineProblem, problemOf, within } from "./dispose.js";
 import * as errors from "./errors.js";
 import { explainExit } from "./exit.js";
 import { followInPlaceRestart } from "./inplace.js";
@@ -20,10 +22,13 @@ import { launch, prepare, recordRun } from "./launch.js";
 import type { Launched, LaunchEnv } from "./launch.js";
 import { Lifecycle, PROCESS_STATES } from "./lifecycle.js";
 import { LivenessMonitor } from "./liveness.js";
+import { parseOperationOptions, parseRestartOptions, timeoutMsSchema, validateCallArgs } from "./options.js";
 import type { Run } from "./run.js";
 import { endRun, waitForPortsFree } from "./stop.js";
 import { Supervisor } from "./supervisor.js";
 import type {
+  DisposeOptions,
+  DisposeReport,
   GatewayEvents,
   GatewayExitInfo,
   GatewayResources,
@@ -38,6 +43,8 @@ import type {
 const UNHEALTHY_GRACE_MS = 2_000;
 /** A stop's deadline beyond its grace: orphans, SIGKILL settling, the exit status. */
 const STOP_EXTRA_MS = 5_000;
+/** A dispose's deadline beyond a stop's: the run record, the ports. */
+const DISPOSE_EXTRA_MS = 5_000;
 
 /**
  * One supervised OpenClaw gateway: a state machine with an operation lock over a process
@@ -167,9 +174,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * ```
    */
   async start(opts: OperationOptions = {}): Promise<void> {
+    const o = parseOperationOptions(opts, "start options", this.name);
     this.#assertUsable();
+    if (o.signal?.aborted) throw errors.alreadyAborted(this.name, "start", o.signal.reason);
     if (!this.#life.op && this.#life.state === "ready") return;
-    return this.#life.run("start", (signal) => this.#start(opts, signal, false));
+    return this.#life.run("start", (signal) => this.#start(o, signal, false));
   }
 
   /**
@@ -186,10 +195,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * ```
    */
   stop(opts: OperationOptions = {}): Promise<void> {
+    let o: OperationOptions;
+    try {
+      o = parseOperationOptions(opts, "stop options", this.name);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const op = this.#life.op;
     if (op?.kind === "stop") return op.promise;
     if (op && PROCESS_STATES.has(this.#life.state)) this.#life.set("stopping");
-    return this.#life.run("stop", () => this.#stop(opts), true);
+    return this.#life.run("stop", () => this.#stop(o), true);
   }
 
   /**
@@ -205,7 +220,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * ```
    */
   async restart(opts: RestartOptions = {}): Promise<void> {
+    opts = parseRestartOptions(opts, this.name);
     this.#assertUsable();
+    if (opts.signal?.aborted) throw errors.alreadyAborted(this.name, "restart", opts.signal.reason);
     const op = this.#life.op;
     if (op?.kind === "restart") return op.promise;
     if (opts.inPlace && (this.#life.state !== "ready" || !this.#run)) {
@@ -230,6 +247,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * ```
    */
   async call(method: string, params: unknown = {}, opts: OperationOptions = {}): Promise<unknown> {
+    validateCallArgs(this.name, method, params);
+    opts = parseOperationOptions(opts, "call options", this.name);
+    if (opts.signal?.aborted) throw errors.alreadyAborted(this.name, `call ${method}`, opts.signal.reason);
     if (this.#life.state === "restarting") {
       await this.onReady({ timeoutMs: opts.timeoutMs ?? this.#deps.readyTimeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
     }
@@ -281,14 +301,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * ```
    */
   async updateConfig(update: ConfigUpdate, opts: UpdateConfigOptions = {}): Promise<ConfigUpdateResult> {
+    validateUpdate(this.name, update, opts);
     this.#assertUsable();
     return this.#config.update(update, opts);
   }
 
   /**
    * Resolve when the gateway is ready: at once if it already is. Rejects when it ends
-   * in `failed` or `stopped` first, or at `timeoutMs` / `signal`. Through `backoff` and
-   * `restarting` it keeps waiting.
+   * in `failed` or `stopped` first, or at `timeoutMs` (default: the host's
+   * `readyTimeoutMs` plus the restart policy's `maxDelayMs`, so one backoff fits) /
+   * `signal`. Through `backoff` and `restarting` it keeps waiting.
    *
    * @example
    * ```ts
@@ -297,7 +319,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * ```
    */
   onReady(opts: OperationOptions = {}): Promise<void> {
+    try {
+      opts = parseOperationOptions(opts, "onReady options", this.name);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.#life.state === "ready") return Promise.resolve();
+    const timeoutMs = opts.timeoutMs ?? this.#deps.readyTimeoutMs + this.supervision.restart.maxDelayMs;
     return this.#life.waitFor(
       (state) => {
         if (state === "ready") return true;
@@ -306,7 +334,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         }
         return undefined;
       },
-      { ...opts, what: "ready", changesOnly: true },
+      { ...opts, timeoutMs, what: "ready", changesOnly: true },
     );
   }
 
@@ -342,9 +370,40 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     };
   }
 
-  /** Stops the gateway. */
+  /**
+   * Stop the gateway within `timeoutMs` (default: the host's `stopTimeoutMs` + 10 s).
+   * Never throws and never hangs: what it could not end is in the report's `problems`
+   * and in a `DISPOSE_INCOMPLETE` warning, so `await using` is always safe.
+   *
+   * @example
+   * ```ts
+   * const { problems } = await gateway.dispose({ timeoutMs: 5_000 });
+   * ```
+   */
+  async dispose(opts: DisposeOptions = {}): Promise<DisposeReport> {
+    const report: DisposeReport = { stopped: [], released: [], problems: [] };
+    const fallback = this.#deps.stopTimeoutMs + STOP_EXTRA_MS + DISPOSE_EXTRA_MS;
+    const parsed = timeoutMsSchema.safeParse(opts?.timeoutMs ?? fallback);
+    if (!parsed.success) report.problems.push({ gateway: this.name, code: "CLAWHOST_INVALID_OPTIONS", message: `${this.name}: dispose timeoutMs ${String(opts?.timeoutMs)} is not a duration; the default was used.` });
+    const totalMs = parsed.success ? parsed.data : fallback;
+    const graceMs = Math.max(0, Math.min(this.#deps.stopTimeoutMs, totalMs - STOP_EXTRA_MS));
+    const outcome = await within(this.stop({ timeoutMs: graceMs }), totalMs);
+    if (outcome === "timeout") report.problems.push(deadlineProblem(this.name, `still ${this.state} at the dispose's deadline; its processes die with this host process (watchdog).`));
+    else if (!outcome.ok) report.problems.push(problemOf(this.name, outcome.error));
+    else report.stopped.push(this.name);
+    if (report.problems.length > 0) {
+      this.emit("warning", {
+        code: "DISPOSE_INCOMPLETE",
+        message: `${this.name}: dispose could not end everything: ${report.problems.map((p) => p.message).join("; ")}`,
+        details: { problems: report.problems },
+      });
+    }
+    return report;
+  }
+
+  /** {@link Gateway.dispose} with its defaults: never throws. */
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
+    await this.dispose();
   }
 
   /** @internal The host marks removed gateways unusable. */
@@ -379,7 +438,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (state === "ready") return;
     if (state === "restarting") return this.onReady({ timeoutMs: opts.timeoutMs ?? this.#deps.readyTimeoutMs, ...(opts.signal ? { signal: opts.signal } : {}) });
     if (this.#recovering) await this.#recovering;
-    if (this.#life.state === "unhealthy") await this.#life.waitFor((s) => (s === "unhealthy" ? undefined : true), { what: "recovered" });
+    if (this.#life.state === "unhealthy") {
+      // Its tree is being ended (a bounded kill): the policy's verdict comes within that.
+      await this.#life.waitFor((s) => (s === "unhealthy" ? undefined : true), { what: "recovered", timeoutMs: UNHEALTHY_GRACE_MS + STOP_EXTRA_MS + this.#deps.stopTimeoutMs });
+    }
     if (!supervised) this.#supervisor.reset();
     else if (this.#life.state !== "backoff") return;
     this.#supervisor.cancel();

@@ -21,7 +21,7 @@ export async function followInPlaceRestart(ctx: InstanceContext, deps: GatewayDe
       deadline,
       signal: run.signal,
       check: () => {
-        if (run.exit) throw new ClawhostError("CLAWHOST_ABORTED", "the process ended during its in-place restart.", { gateway: ctx.name });
+        if (run.exit) throw new ClawhostError("CLAWHOST_ABORTED", "the process ended during its in-place restart.", { gateway: ctx.name, value: run.pid, fix: "read the exit event; the restart policy decides what happens next." });
       },
     });
     if (next.hello.server.bootId !== oldBoot) return next;

@@ -2,12 +2,14 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, readlink, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { InstanceContext } from "../context/context.js";
-import { ensurePrivateDir, loadOrCreateToken } from "../context/secrets.js";
+import { loadOrCreateToken } from "../context/secrets.js";
 import { ownedConfig } from "../config/file.js";
 import type { OpenClawConfig } from "../config/file.js";
 import { applyMergePatch } from "../config/merge.js";
 import type { ConfigStore } from "../config/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
+import { fsError, wrapFs } from "../fs/errors.js";
+import { assertUsableDir, assertUsableFile, ensureOwnDir, isInside } from "../fs/safety.js";
 import { essentialPorts } from "../ports/block.js";
 import { readStateDirLocks, removeStaleStateDirLocks } from "../process/exit.js";
 import { isAlive, readProc } from "../fs/proc.js";
@@ -78,24 +80,38 @@ export async function launch(env: LaunchEnv, token: string, deadline: number, si
   return { run, conn, readyMs: Math.round(performance.now() - t0), via: "spawn" };
 }
 
-/** Dirs, token, spec config, config watch and the compile-cache link; returns the token. */
+/**
+ * Dirs, token, spec config, config watch and the compile-cache link; returns the token.
+ * Paths outside the gateway's own `<root>/<name>` are checked again as at `add()` (they
+ * may have changed since) and never chmod'ed; fs failures name the path and the fix.
+ */
 export async function prepare(env: LaunchEnv): Promise<string> {
   const { ctx, config } = env;
-  await mkdir(ctx.dir, { recursive: true, mode: 0o700 });
-  for (const dir of ctx.ownedDirs) await ensurePrivateDir(dir);
+  const own = (p: string): boolean => isInside(ctx.dir, p);
+  assertUsableFile(ctx.configPath, { what: "config path", gateway: ctx.name }, { own: own(ctx.configDir), private: true });
+  assertUsableDir(ctx.stateDir, { what: "state dir", gateway: ctx.name }, { own: own(ctx.stateDir), private: true });
+  assertUsableDir(ctx.workspace, { what: "workspace", gateway: ctx.name }, { own: own(ctx.workspace) });
+  for (const dir of ctx.ownedDirs) await ensureOwnDir(dir, ctx.dir, ctx.name);
   await writeSpecConfig(ctx, config);
   await config.watch();
   // A token already in the config (an adopted profile) wins over the env in OpenClaw: use it.
   const configured = ((await config.read()) as { gateway?: { auth?: { token?: unknown } } }).gateway?.auth?.token;
-  const token = typeof configured === "string" && configured.length > 0 ? configured : await loadOrCreateToken(ctx);
-  await mkdir(ctx.compileCacheDir, { recursive: true });
+  const token = typeof configured === "string" && configured.length > 0 ? configured : await wrapFs(() => loadOrCreateToken(ctx), ctx.tokenFile, "reading the token file", ctx.name);
   // Node's compile cache lives under TMPDIR: link the shared one so starts stay warm.
   const link = join(ctx.tmpDir, "node-compile-cache");
-  const current = await readlink(link).catch(() => undefined);
-  if (current !== ctx.compileCacheDir) {
-    await rm(link, { recursive: true, force: true });
-    await symlink(ctx.compileCacheDir, link, "dir");
-  }
+  await wrapFs(
+    async () => {
+      await mkdir(ctx.compileCacheDir, { recursive: true });
+      const current = await readlink(link).catch(() => undefined);
+      if (current !== ctx.compileCacheDir) {
+        await rm(link, { recursive: true, force: true });
+        await symlink(ctx.compileCacheDir, link, "dir");
+      }
+    },
+    link,
+    "linking the compile cache",
+    ctx.name,
+  );
   return token;
 }
 
@@ -113,7 +129,7 @@ async function writeSpecConfig(ctx: InstanceContext, config: ConfigStore): Promi
     const merged = !exists || applied !== hash ? (applyMergePatch(cfg, initial) as OpenClawConfig) : cfg;
     return applyMergePatch(merged, owned) as OpenClawConfig;
   });
-  if (applied !== hash) await writeFileAtomic(record, `${hash}\n`);
+  if (applied !== hash) await wrapFs(() => writeFileAtomic(record, `${hash}\n`), record, "writing", ctx.name);
 }
 
 /**
@@ -198,8 +214,8 @@ function assertOwnGateway(ctx: InstanceContext, conn: Connection): void {
 }
 
 /** Record the ready run for a later host (adoption, or ending an orphan). */
-export function recordRun(ctx: InstanceContext, run: Run): Promise<void> {
-  return writeRunRecord(ctx.runFile, {
+export async function recordRun(ctx: InstanceContext, run: Run): Promise<void> {
+  await writeRunRecord(ctx.runFile, {
     pid: run.pid,
     startTime: run.proc.identity.startTime,
     bootId: run.hello?.server.bootId ?? "",
@@ -208,5 +224,7 @@ export function recordRun(ctx: InstanceContext, run: Run): Promise<void> {
     runId: run.proc.runId,
     hostPid: process.pid,
     startedAt: run.startedAt.toISOString(),
+  }).catch((err: unknown) => {
+    throw fsError(err, ctx.runFile, "writing the run record", ctx.name);
   });
 }

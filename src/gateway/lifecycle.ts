@@ -88,7 +88,13 @@ export class Lifecycle {
       await current.promise.catch(() => undefined);
     }
     const prior = this.#op;
-    prior?.abort.abort(new ClawhostError("CLAWHOST_ABORTED", `${prior.kind} interrupted by ${kind}.`, { gateway: this.#name }));
+    prior?.abort.abort(
+      new ClawhostError("CLAWHOST_ABORTED", `${prior.kind} interrupted by ${kind}.`, {
+        gateway: this.#name,
+        value: prior.kind,
+        fix: `nothing to fix: a ${kind} was asked for and takes over; call ${prior.kind}() again afterwards if it is still wanted.`,
+      }),
+    );
     const abort = new AbortController();
     const op: Operation = {
       kind,
@@ -131,7 +137,14 @@ export class Lifecycle {
         else if (r instanceof Error) done(r);
       };
       const onAbort = (): void =>
-        done(new ClawhostError("CLAWHOST_ABORTED", `stopped waiting for ${opts.what}.`, { gateway: this.#name, cause: opts.signal?.reason }));
+        done(
+          new ClawhostError("CLAWHOST_ABORTED", `stopped waiting for ${opts.what}.`, {
+            gateway: this.#name,
+            value: opts.what,
+            fix: "nothing to fix when the abort was meant; the gateway itself carries on.",
+            cause: opts.signal?.reason,
+          }),
+        );
       if (opts.signal?.aborted) return onAbort();
       this.#listeners.add(onChange);
       opts.signal?.addEventListener("abort", onAbort, { once: true });

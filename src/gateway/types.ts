@@ -66,8 +66,9 @@ export interface GatewayWarning {
    * - `STALE_LOCKS_REMOVED`: OpenClaw state-dir locks of dead processes were removed.
    * - `BOOT_CHANGED`: an adopted gateway had restarted in place since it was recorded.
    * - `PORT_STILL_BOUND`: after a stop, another process holds a port of the block (`ports`).
+   * - `DISPOSE_INCOMPLETE`: `dispose()` could not end everything within its deadline (`details.problems`).
    */
-  code: "CDP_PORTS_BUSY" | "DOCTOR_RAN" | "ORPHAN_ENDED" | "STALE_LOCKS_REMOVED" | "BOOT_CHANGED" | "PORT_STILL_BOUND";
+  code: "CDP_PORTS_BUSY" | "DOCTOR_RAN" | "ORPHAN_ENDED" | "STALE_LOCKS_REMOVED" | "BOOT_CHANGED" | "PORT_STILL_BOUND" | "DISPOSE_INCOMPLETE";
   message: string;
   ports?: number[];
   details?: Record<string, unknown>;
@@ -111,6 +112,43 @@ export interface GatewayEvents {
 export interface OperationOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
+}
+
+/** Options of `dispose()` on a host or a gateway. */
+export interface DisposeOptions {
+  /**
+   * The whole dispose's deadline (default: the host's `stopTimeoutMs` + 10 s). What is
+   * not ended by then is reported, never waited for longer.
+   */
+  timeoutMs?: number;
+}
+
+/** One thing `dispose()` could not do. */
+export interface DisposeProblem {
+  /** The gateway concerned, when there is one. */
+  gateway: string | undefined;
+  /** The error code (`CLAWHOST_STOP_TIMEOUT`, `CLAWHOST_FS_ERROR`, ...) or `DISPOSE_DEADLINE`. */
+  code: string;
+  message: string;
+}
+
+/**
+ * What `dispose()` did. It never throws: what it could not do is listed in `problems`
+ * (and emitted as a `DISPOSE_INCOMPLETE` warning).
+ *
+ * @example
+ * ```ts
+ * const report = await host.dispose({ timeoutMs: 10_000 });
+ * for (const p of report.problems) console.warn(p.gateway, p.code, p.message);
+ * ```
+ */
+export interface DisposeReport {
+  /** Gateways that ended (or had nothing running). */
+  stopped: string[];
+  /** Ready gateways with `outlive`, left running for the next host to adopt. */
+  released: string[];
+  /** What could not be done within the deadline. */
+  problems: DisposeProblem[];
 }
 
 /** Options of `gateway.restart()`. */

@@ -1,21 +1,28 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative, isAbsolute } from "node:path";
+import { join, resolve } from "node:path";
 import { EventEmitter } from "eventemitter3";
 import PQueue from "p-queue";
 import { InstanceContext } from "../context/context.js";
 import { defaultProfileHome, readProfileLayout } from "../context/profile.js";
 import { normalizeGatewaySpec, normalizeHostOptions } from "../context/schema.js";
-import type { GatewaySpec, HostOptions, NormalizedHostOptions } from "../context/schema.js";
+import type { GatewaySpec, HostOptions, NormalizedGatewaySpec, NormalizedHostOptions } from "../context/schema.js";
 import type { ConfigChange } from "../config/store.js";
-import { ClawhostError } from "../errors.js";
+import { ClawhostError, isClawhostError } from "../errors.js";
+import { fsError } from "../fs/errors.js";
+import { assertUsableDir, assertUsableFile, isInside } from "../fs/safety.js";
 import { DEFAULT_LIVENESS, DEFAULT_RESTART_POLICY } from "../context/supervision.js";
 import { Ticker } from "../gateway/clock.js";
 import { defaultDeps } from "../gateway/deps.js";
 import type { GatewayDeps } from "../gateway/deps.js";
+import { deadlineProblem, problemOf, within } from "../gateway/dispose.js";
+import { alreadyAborted } from "../gateway/errors.js";
 import { Gateway } from "../gateway/gateway.js";
+import { parseOperationOptions, timeoutMsSchema } from "../gateway/options.js";
 import type {
+  DisposeOptions,
+  DisposeReport,
   GatewayBackoffInfo,
   GatewayUnhealthyInfo,
   GatewayExitInfo,
@@ -27,7 +34,7 @@ import type {
   OperationOptions,
 } from "../gateway/types.js";
 import { defaultPortRange } from "../ports/allocator.js";
-import { LeaseRegistry } from "../ports/leases.js";
+import { defaultLeaseDir, LeaseRegistry } from "../ports/leases.js";
 import { resolveRuntime } from "../process/runtime.js";
 import { isAlive } from "../fs/proc.js";
 import { readRunRecord } from "../process/runfile.js";
@@ -48,6 +55,26 @@ export interface HostEvents {
   "gateway:config": [gateway: Gateway, change: ConfigChange];
   /** A gateway's leased block could not be kept (its old ports are held by another process). */
   "gateway:lease-moved": [gateway: Gateway, move: { from: number; to: number; reason: string }];
+  /** Something of the host worth knowing that refused nothing (a corrupt lease registry rebuilt, a dispose that could not end everything). */
+  warning: [warning: HostWarning];
+}
+
+/**
+ * Payload of the host's `warning` event.
+ *
+ * - `LEASES_CORRUPT`: the lease registry did not parse; it was kept aside (`details.movedTo`)
+ *   and rebuilt from its valid entries and the live leases of this process.
+ * - `DISPOSE_INCOMPLETE`: `dispose()` could not end everything within its deadline (`details.problems`).
+ *
+ * @example
+ * ```ts
+ * host.on("warning", (w) => console.warn(w.code, w.message));
+ * ```
+ */
+export interface HostWarning {
+  code: "LEASES_CORRUPT" | "DISPOSE_INCOMPLETE";
+  message: string;
+  details?: Record<string, unknown>;
 }
 
 /** JSON-safe view of the whole host, secrets redacted. */
@@ -63,9 +90,14 @@ async function survivingGatewayPids(runFile: string): Promise<number[]> {
   return rec && isAlive({ pid: rec.pid, startTime: rec.startTime }) ? [rec.pid] : [];
 }
 
-function contains(parent: string, child: string): boolean {
-  const rel = relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+/** Beyond the stops' own deadlines: what a dispose waits at most for leases and stragglers. */
+const DISPOSE_EXTRA_MS = 10_000;
+/** What a gateway's stop takes beyond its grace at most (orphans, SIGKILL settling): see gateway.ts. */
+const STOP_SETTLE_MS = 5_000;
+
+function nameOf(spec: unknown): string | undefined {
+  const name = (spec as { name?: unknown } | null | undefined)?.name;
+  return typeof name === "string" ? name : undefined;
 }
 
 function claimedPaths(ctx: InstanceContext): Array<[string, string]> {
@@ -75,6 +107,21 @@ function claimedPaths(ctx: InstanceContext): Array<[string, string]> {
     ["state dir", ctx.stateDir],
     ["workspace", ctx.workspace],
   ];
+}
+
+let pendingSeams: Partial<GatewayDeps> | undefined;
+
+/**
+ * A host whose gateways use the given seams (clock, spawner, port prober, readiness,
+ * doctor, validator) instead of the real ones: the state machine's unit tests. @internal
+ */
+export function hostWithSeams(options: HostOptions, seams: Partial<GatewayDeps>): GatewayHost {
+  pendingSeams = seams;
+  try {
+    return new GatewayHost(options);
+  } finally {
+    pendingSeams = undefined;
+  }
 }
 
 /**
@@ -105,17 +152,23 @@ export class GatewayHost extends EventEmitter<HostEvents> {
   /** @internal Seams for the state machine's tests. */
   readonly #seams: Partial<GatewayDeps>;
   #disposed = false;
+  #disposing: Promise<DisposeReport> | undefined;
 
-  constructor(options: HostOptions, /** @internal */ seams: Partial<GatewayDeps> = {}) {
+  constructor(options: HostOptions) {
     super();
     this.#opts = normalizeHostOptions(options);
-    this.#seams = seams;
+    this.#seams = pendingSeams ?? {};
+    pendingSeams = undefined;
+    // Both are checked before anything is created: a root under /proc makes `mkdir -p` spin.
+    assertUsableDir(this.#opts.root, { what: "root" });
+    const leaseDir = this.#opts.leaseDir ?? defaultLeaseDir();
+    assertUsableDir(leaseDir, { what: this.#opts.leaseDir ? "leaseDir" : "default lease dir" }, { private: true });
     this.#runtime = resolveRuntime({
       bin: this.#opts.openclaw.bin,
       node: this.#opts.openclaw.node,
       searchFrom: this.#opts.openclaw.searchFrom,
     });
-    this.#leases = new LeaseRegistry(this.#opts.leaseDir);
+    this.#leases = new LeaseRegistry(leaseDir, { onWarning: (w) => this.emit("warning", w) });
     this.#range = this.#opts.ports ?? defaultPortRange();
   }
 
@@ -131,9 +184,12 @@ export class GatewayHost extends EventEmitter<HostEvents> {
 
   /**
    * Register a gateway: validate the spec, fix its port block and paths, and refuse
-   * (before anything is spawned or written) a duplicate name, an overlapping port block,
-   * a config path, state dir or workspace shared with another gateway, or a block that
-   * does not fit below 65536. `context` is complete when it resolves. The host-wide lease
+   * (before anything is spawned or written, and without taking a lease) a duplicate name,
+   * an overlapping port block, a config path, state dir or workspace shared with another
+   * gateway (of this host or of any lease in the registry), a path in a system location,
+   * a file where a directory belongs (or the reverse), an existing directory clawhost would
+   * have to chmod or chown, a spec value clawhost would override, or a block that does not
+   * fit below 65536. `context` is complete when it resolves. The host-wide lease
    * registry's lock is waited for asynchronously (`timeoutMs`, default 10000), so a lock
    * held by another process never blocks this event loop.
    *
@@ -145,9 +201,24 @@ export class GatewayHost extends EventEmitter<HostEvents> {
    */
   async add(spec: GatewaySpec, opts: OperationOptions = {}): Promise<Gateway> {
     this.#assertLive();
+    if (spec === null || typeof spec !== "object" || Array.isArray(spec)) {
+      throw new ClawhostError("CLAWHOST_INVALID_OPTIONS", `add() needs a gateway spec object, got ${spec === null ? "null" : Array.isArray(spec) ? "an array" : typeof spec}.`, {
+        value: spec === undefined || spec === null ? String(spec) : typeof spec,
+        fix: 'pass a spec such as { name: "main" }.',
+      });
+    }
+    const op = parseOperationOptions(opts, "add options", nameOf(spec));
     let s = normalizeGatewaySpec(spec);
+    if (op.signal?.aborted) throw alreadyAborted(s.name, "add", op.signal.reason);
     if (s.profile) {
       const layout = readProfileLayout(s.name, this.#opts.profileHome ?? defaultProfileHome());
+      if (s.port !== undefined && layout.portSource === "config" && s.port !== layout.port) {
+        throw new ClawhostError(
+          "CLAWHOST_INVALID_OPTIONS",
+          `port ${s.port} differs from gateway.port ${layout.port} in the profile's config ${layout.configPath}; clawhost would override the profile's port.`,
+          { gateway: s.name, value: { port: s.port, "gateway.port": layout.port }, fix: `omit \`port\` (the profile's ${layout.port} is used), or change gateway.port in ${layout.configPath}.` },
+        );
+      }
       s = { ...s, port: s.port ?? layout.port, paths: { configPath: layout.configPath, stateDir: layout.stateDir, workspace: layout.workspace } };
     }
     if (this.#gateways.has(s.name) || this.#adding.has(s.name)) {
@@ -167,16 +238,25 @@ export class GatewayHost extends EventEmitter<HostEvents> {
       }
       for (const [kind, mine] of claimedPaths(draft)) {
         for (const [otherKind, theirs] of claimedPaths(other.context)) {
-          if (contains(mine, theirs) || contains(theirs, mine)) {
+          if (isInside(mine, theirs) || isInside(theirs, mine)) {
             throw this.#pathConflict(draft, other, kind === otherKind ? kind : `${kind} / ${otherKind}`, mine);
           }
         }
       }
     }
+    this.#assertPathsUsable(draft, s);
     // A lease belongs to its root: the root must exist for the lease to live.
-    const createdRoot = !existsSync(this.#opts.root);
-    if (createdRoot) await mkdir(this.#opts.root, { recursive: true, mode: 0o700 });
+    let createdRoot: string | undefined;
+    if (!existsSync(this.#opts.root)) {
+      try {
+        // The first directory mkdir made: a refused add removes all it made, parents included.
+        createdRoot = await mkdir(this.#opts.root, { recursive: true, mode: 0o700 });
+      } catch (err) {
+        throw fsError(err, this.#opts.root, "creating the root", s.name);
+      }
+    }
     let grant: Awaited<ReturnType<LeaseRegistry["acquire"]>>;
+    const outside = [draft.configDir, draft.stateDir, draft.workspace].filter((p) => !isInside(draft.dir, p));
     // Names are claimed before the await, so two concurrent adds of one name cannot both pass.
     this.#adding.add(s.name);
     try {
@@ -186,16 +266,22 @@ export class GatewayHost extends EventEmitter<HostEvents> {
         requestedBase: s.port,
         range: this.#range,
         ownPids: await survivingGatewayPids(draft.runFile),
-        signal: opts.signal,
-        timeoutMs: opts.timeoutMs,
+        claims: claimedPaths(draft).map(([, p]) => p),
+        paths: [...new Set(outside)],
+        signal: op.signal,
+        timeoutMs: op.timeoutMs,
       });
+      // Disposed while the lease was being taken: give it back, so a refused add holds nothing.
+      if (this.#disposed) {
+        await this.#leases.release(this.#opts.root, s.name).catch(() => undefined);
+        this.#assertLive();
+      }
     } catch (err) {
-      if (createdRoot) await rm(this.#opts.root, { recursive: true, force: true });
+      if (createdRoot !== undefined) await rm(createdRoot, { recursive: true, force: true }).catch(() => undefined);
       throw err;
     } finally {
       this.#adding.delete(s.name);
     }
-    this.#assertLive();
     const ctx = contextFor(grant.base);
     const o = this.#opts;
     const liveness = s.liveness === false || (s.liveness === undefined && o.liveness === false) ? false : {
@@ -266,11 +352,21 @@ export class GatewayHost extends EventEmitter<HostEvents> {
    * ```
    */
   async remove(name: string, opts: OperationOptions = {}): Promise<void> {
+    if (typeof name !== "string") {
+      throw new ClawhostError("CLAWHOST_INVALID_ARGUMENT", `remove() needs a gateway name (a string), got ${typeof name}.`, {
+        value: String(name),
+        fix: "pass the name the gateway was added with; host.list() names them all.",
+      });
+    }
+    const op = parseOperationOptions(opts, "remove options", name);
     const gateway = this.#gateways.get(name);
     if (!gateway) {
-      throw new ClawhostError("CLAWHOST_UNKNOWN_GATEWAY", `no gateway named ${JSON.stringify(name)}.`, { value: name });
+      throw new ClawhostError("CLAWHOST_UNKNOWN_GATEWAY", `no gateway named ${JSON.stringify(name)}.`, {
+        value: name,
+        fix: `use one of the registered names (${this.list().map((g) => g.name).join(", ") || "none registered"}).`,
+      });
     }
-    await gateway.stop(opts);
+    await gateway.stop(op);
     gateway.markDisposed();
     this.#gateways.delete(name);
     await this.#leases.release(this.#opts.root, name);
@@ -289,9 +385,11 @@ export class GatewayHost extends EventEmitter<HostEvents> {
    */
   async startAll(opts: OperationOptions = {}): Promise<void> {
     this.#assertLive();
+    const op = parseOperationOptions(opts, "startAll options");
+    if (op.signal?.aborted) throw alreadyAborted(undefined, "startAll", op.signal.reason);
     const queue = new PQueue({ concurrency: this.#opts.startConcurrency });
     const gateways = this.list();
-    const results = await Promise.allSettled(gateways.map((g) => queue.add(() => g.start(opts))));
+    const results = await Promise.allSettled(gateways.map((g) => queue.add(() => g.start(op))));
     const failures = results.flatMap((r, i) => (r.status === "rejected" ? [{ gateway: gateways[i]!, error: r.reason as unknown }] : []));
     if (failures.length > 0) {
       throw new ClawhostError(
@@ -324,7 +422,8 @@ export class GatewayHost extends EventEmitter<HostEvents> {
    * ```
    */
   async stopAll(opts: OperationOptions = {}): Promise<void> {
-    const results = await Promise.allSettled(this.list().map((g) => g.stop(opts)));
+    const op = parseOperationOptions(opts, "stopAll options");
+    const results = await Promise.allSettled(this.list().map((g) => g.stop(op)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
   }
@@ -351,27 +450,84 @@ export class GatewayHost extends EventEmitter<HostEvents> {
   }
 
   /**
-   * Stops every gateway (a ready gateway with `outlive` is left running for the next
-   * host on this root to adopt); the host refuses further use.
+   * Stop every gateway (a ready gateway with `outlive` is left running for the next host
+   * on this root to adopt), keep their blocks reserved for this root, and refuse further
+   * use. Never throws and never hangs: what it cannot end within `timeoutMs` (default
+   * `stopTimeoutMs` + 10 s) is listed in the report's `problems` and in a
+   * `DISPOSE_INCOMPLETE` warning, so `await using` is always safe. Concurrent calls share
+   * one dispose.
+   *
+   * @example
+   * ```ts
+   * const { problems } = await host.dispose({ timeoutMs: 20_000 });
+   * if (problems.length > 0) console.warn(problems);
+   * ```
    */
+  dispose(opts: DisposeOptions = {}): Promise<DisposeReport> {
+    this.#disposing ??= this.#dispose(opts);
+    return this.#disposing;
+  }
+
+  /** {@link GatewayHost.dispose} with its defaults: never throws. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#disposed) return;
-    try {
-      const results = await Promise.allSettled(this.list().map((g) => (g.release() ? undefined : g.stop())));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed) throw failed.reason;
-    } finally {
-      this.#disposed = true;
-      for (const g of this.list()) g.markDisposed();
-      // The blocks stay reserved for this root (a new host on it gets them back), unheld.
-      await this.#leases.detach(this.#opts.root, this.list().map((g) => g.name));
+    await this.dispose();
+  }
+
+  async #dispose(opts: DisposeOptions): Promise<DisposeReport> {
+    const report: DisposeReport = { stopped: [], released: [], problems: [] };
+    const parsed = timeoutMsSchema.safeParse(opts?.timeoutMs ?? this.#opts.stopTimeoutMs + DISPOSE_EXTRA_MS);
+    if (!parsed.success) report.problems.push({ gateway: undefined, code: "CLAWHOST_INVALID_OPTIONS", message: `dispose timeoutMs ${String(opts?.timeoutMs)} is not a duration; the default was used.` });
+    const deadline = Date.now() + (parsed.success ? parsed.data : this.#opts.stopTimeoutMs + DISPOSE_EXTRA_MS);
+    this.#disposed = true;
+    const gateways = this.list();
+    await Promise.all(
+      gateways.map(async (g) => {
+        try {
+          if (g.release()) return void report.released.push(g.name);
+        } catch (err) {
+          report.problems.push(problemOf(g.name, err));
+        }
+        const outcome = await within(g.stop({ timeoutMs: Math.max(0, Math.min(this.#opts.stopTimeoutMs, deadline - Date.now() - STOP_SETTLE_MS)) }), Math.max(0, deadline - Date.now()));
+        if (outcome === "timeout") report.problems.push(deadlineProblem(g.name, `still ${g.state} at the dispose's deadline; its processes die with this host process (watchdog).`));
+        else if (!outcome.ok) report.problems.push(problemOf(g.name, outcome.error));
+        else report.stopped.push(g.name);
+      }),
+    );
+    for (const g of gateways) g.markDisposed();
+    // The blocks stay reserved for this root (a new host on it gets them back), unheld.
+    const detached = await within(this.#leases.detach(this.#opts.root, gateways.map((g) => g.name)), Math.max(1_000, deadline - Date.now()));
+    if (detached === "timeout") report.problems.push(deadlineProblem(undefined, `the leases of root ${this.#opts.root} were not marked free before the deadline.`));
+    else if (!detached.ok) report.problems.push(problemOf(undefined, detached.error));
+    if (report.problems.length > 0) {
+      this.emit("warning", {
+        code: "DISPOSE_INCOMPLETE",
+        message: `dispose of root ${this.#opts.root} could not end everything: ${report.problems.map((p) => `${p.gateway ?? "host"} (${p.code})`).join(", ")}.`,
+        details: { problems: report.problems },
+      });
     }
+    return report;
   }
 
   #assertLive(): void {
     if (this.#disposed) {
-      throw new ClawhostError("CLAWHOST_HOST_DISPOSED", "the host was disposed.", { fix: "create a new GatewayHost." });
+      throw new ClawhostError("CLAWHOST_HOST_DISPOSED", "the host was disposed.", { value: this.#opts.root, fix: "create a new GatewayHost." });
     }
+  }
+
+  /**
+   * Paths a spec points at must be usable as they are: not a system location, the right
+   * kind, and (outside the gateway's own `<root>/<name>`) an existing directory must be
+   * one clawhost can use without changing its mode or owner.
+   */
+  #assertPathsUsable(ctx: InstanceContext, s: NormalizedGatewaySpec): void {
+    assertUsableDir(this.#opts.root, { what: "root", gateway: ctx.name });
+    assertUsableDir(ctx.dir, { what: "gateway dir", gateway: ctx.name }, { own: true });
+    const label = (field: "configPath" | "stateDir" | "workspace", fallback: string): string =>
+      s.profile ? `profile ${fallback}` : s.paths[field] !== undefined ? `paths.${field}` : fallback;
+    const wsLabel = s.paths.workspace === undefined && ctx.workspace !== join(ctx.dir, "workspace") ? "config agents.defaults.workspace" : label("workspace", "workspace");
+    assertUsableFile(ctx.configPath, { what: label("configPath", "config path"), gateway: ctx.name }, { own: isInside(ctx.dir, ctx.configDir), private: true });
+    assertUsableDir(ctx.stateDir, { what: label("stateDir", "state dir"), gateway: ctx.name }, { own: isInside(ctx.dir, ctx.stateDir), private: true });
+    assertUsableDir(resolve(ctx.workspace), { what: wsLabel, gateway: ctx.name }, { own: isInside(ctx.dir, ctx.workspace) });
   }
 
   #pathConflict(ctx: InstanceContext, other: Gateway, kind: string, path: string): ClawhostError {

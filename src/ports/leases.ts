@@ -1,10 +1,13 @@
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, stat } from "node:fs/promises";
+import { chmod, mkdir, readFile, rename, stat } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { z } from "zod";
 import { ClawhostError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
+import { errnoOf, fsError } from "../fs/errors.js";
 import { withLock } from "../fs/lock.js";
+import { isInside } from "../fs/safety.js";
 import { isAlive, readProc } from "../fs/proc.js";
 import type { ProcIdentity } from "../fs/proc.js";
 import { blockOf, essentialPorts, PORT_BLOCK_SPAN, PORT_BLOCK_STRIDE, rangesOverlap } from "./block.js";
@@ -19,7 +22,25 @@ export interface Lease {
   /** The live host process using it, if any: pid plus process start time. */
   holder: ProcIdentity | undefined;
   updatedAt: string;
+  /** The gateway's config dir, state dir and workspace where they lie outside `<root>/<name>`. */
+  paths?: string[];
 }
+
+/** A warning of the registry (the host re-emits it as its `warning` event). */
+export interface LeaseWarning {
+  code: "LEASES_CORRUPT";
+  message: string;
+  details: Record<string, unknown>;
+}
+
+const leaseSchema = z.object({
+  root: z.string().min(1),
+  name: z.string().min(1),
+  base: z.number().int().min(1).max(65535),
+  holder: z.object({ pid: z.number().int().positive(), startTime: z.number() }).optional().nullable(),
+  updatedAt: z.string(),
+  paths: z.array(z.string()).optional(),
+});
 
 /** What {@link LeaseRegistry.acquire} returns. */
 export interface LeaseGrant {
@@ -27,6 +48,13 @@ export interface LeaseGrant {
   /** Set when the gateway's earlier block could not be kept. */
   moved: { from: number; reason: string } | undefined;
 }
+
+/**
+ * (lease dir, root, name) of every lease a registry of this process holds: a second host in
+ * this process on the same root and name is refused like one in another process (the pid
+ * in the file cannot tell them apart).
+ */
+const heldInProcess = new Map<string, LeaseRegistry>();
 
 /** OpenClaw's own default blocks (18789 and the rescue/dev default 19001), kept clear. */
 const OPENCLAW_DEFAULT_BLOCKS: readonly PortRange[] = [blockOf(18789), blockOf(19001)];
@@ -67,11 +95,15 @@ export class LeaseRegistry {
   readonly dir: string;
   readonly #file: string;
   readonly #lock: string;
+  readonly #onWarning: (w: LeaseWarning) => void;
+  /** The leases this registry holds now, to rebuild a registry file that was lost or corrupt. */
+  readonly #held = new Map<string, Lease>();
 
-  constructor(dir = defaultLeaseDir()) {
+  constructor(dir = defaultLeaseDir(), opts: { onWarning?: (w: LeaseWarning) => void } = {}) {
     this.dir = dir;
     this.#file = join(dir, "leases.json");
     this.#lock = join(dir, "leases.lock");
+    this.#onWarning = opts.onWarning ?? (() => undefined);
   }
 
   /**
@@ -88,6 +120,10 @@ export class LeaseRegistry {
     range: { from: number; to: number };
     /** Pids of this gateway's own surviving process (to be adopted): their ports do not make the block unusable. */
     ownPids?: readonly number[];
+    /** Every directory the gateway claims (`<root>/<name>`, config dir, state dir, workspace): refused when another lease's dirs overlap them. */
+    claims?: readonly string[];
+    /** Those of `claims` outside `<root>/<name>`, recorded in the lease for other hosts to check. */
+    paths?: readonly string[];
     signal?: AbortSignal | undefined;
     timeoutMs?: number | undefined;
   }): Promise<LeaseGrant> {
@@ -98,6 +134,14 @@ export class LeaseRegistry {
     return this.#mutate({ signal: req.signal, timeoutMs: req.timeoutMs, gateway: req.name }, (leases) => {
       const me = self();
       const mine = leases.find((l) => l.root === req.root && l.name === req.name);
+      const inProcess = heldInProcess.get(this.#processKey(req));
+      if (inProcess !== undefined && inProcess !== this) {
+        throw new ClawhostError(
+          "CLAWHOST_LEASE_HELD",
+          `gateway ${JSON.stringify(req.name)} of root ${req.root} is managed by another GatewayHost of this process (pid ${process.pid}).`,
+          { gateway: req.name, value: process.pid, fix: "use one host per root, or dispose the other host first." },
+        );
+      }
       if (mine?.holder && !sameHolder(mine.holder, me) && isAlive(mine.holder)) {
         throw new ClawhostError(
           "CLAWHOST_LEASE_HELD",
@@ -106,6 +150,18 @@ export class LeaseRegistry {
         );
       }
       const others = leases.filter((l) => l !== mine);
+      for (const other of others) {
+        for (const theirs of [join(other.root, other.name), ...(other.paths ?? [])]) {
+          const claim = (req.claims ?? []).find((c) => isInside(c, theirs) || isInside(theirs, c));
+          if (claim !== undefined) {
+            throw new ClawhostError(
+              "CLAWHOST_PATH_CONFLICT",
+              `${claim} overlaps ${theirs}, a directory of gateway ${JSON.stringify(other.name)} of root ${other.root}; two gateways would overwrite each other's state.`,
+              { gateway: req.name, value: claim, fix: "give each gateway its own config path, state dir and workspace (or omit `paths`); host.remove() the other gateway to free its directories." },
+            );
+          }
+        }
+      }
       const clash = (base: number): Lease | undefined => others.find((l) => rangesOverlap(blockOf(l.base), blockOf(base)));
       let base: number;
       let moved: LeaseGrant["moved"];
@@ -130,20 +186,25 @@ export class LeaseRegistry {
         if (mine) moved = { from: mine.base, reason: `port ${mine.base} or ${mine.base + 2} is held by another process` };
       }
       const lease: Lease = { root: req.root, name: req.name, base, holder: me, updatedAt: new Date().toISOString() };
+      if (req.paths && req.paths.length > 0) lease.paths = [...req.paths];
       const next = leases.filter((l) => l !== mine && !reclaimed.includes(l));
       next.push(lease);
+      this.#held.set(leaseKey(lease), lease);
+      heldInProcess.set(this.#processKey(lease), this);
       return { result: { base, moved }, leases: next };
     });
   }
 
   /** Drop the lease of (root, name): the block is free for anyone. */
   release(root: string, name: string): Promise<void> {
+    this.#forget(root, name);
     return this.#mutate({}, (leases) => ({ result: undefined, leases: leases.filter((l) => !(l.root === root && l.name === name)) }));
   }
 
   /** Keep the leases of `root` (its blocks stay reserved for it) but mark them unheld. */
   detach(root: string, names: readonly string[]): Promise<void> {
     const me = self();
+    for (const name of names) this.#forget(root, name);
     return this.#mutate({}, (leases) => ({
       result: undefined,
       leases: leases.map((l) => (l.root === root && names.includes(l.name) && sameHolder(l.holder, me) ? { ...l, holder: undefined } : l)),
@@ -153,6 +214,15 @@ export class LeaseRegistry {
   /** Every lease, after reclaiming those whose root is gone. */
   list(): Promise<Lease[]> {
     return this.#mutate({}, (leases) => ({ result: leases.map((l) => ({ ...l })), leases }));
+  }
+
+  #processKey(l: { root: string; name: string }): string {
+    return `${this.dir}\u0000${leaseKey(l)}`;
+  }
+
+  #forget(root: string, name: string): void {
+    this.#held.delete(leaseKey({ root, name }));
+    if (heldInProcess.get(this.#processKey({ root, name })) === this) heldInProcess.delete(this.#processKey({ root, name }));
   }
 
   /** The lowest usable aligned base, and the dormant leases it takes over (if any). */
@@ -184,27 +254,84 @@ export class LeaseRegistry {
     opts: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined; gateway?: string },
     fn: (leases: Lease[]) => { result: T; leases: Lease[] },
   ): Promise<T> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    if (((await stat(this.dir)).mode & 0o777) !== 0o700) await chmod(this.dir, 0o700);
+    try {
+      // Only a directory clawhost creates gets its mode set; the host checked an existing one.
+      const created = await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      if (created !== undefined && ((await stat(this.dir)).mode & 0o777) !== 0o700) await chmod(this.dir, 0o700);
+    } catch (err) {
+      throw fsError(err, this.dir, "creating the lease dir", opts.gateway);
+    }
     return withLock(
       this.#lock,
       async () => {
-        const stored = await this.#read();
-        const { result, leases } = fn(stored.filter((l) => existsSync(l.root)));
+        const { leases: stored, rebuilt } = await this.#read(opts.gateway);
+        const live = stored.filter((l) => existsSync(l.root));
+        // What this process holds is live for sure: put back what a lost or corrupt file forgot.
+        for (const held of this.#held.values()) {
+          if (!live.some((l) => leaseKey(l) === leaseKey(held)) && existsSync(held.root)) live.push(held);
+        }
+        const { result, leases } = fn(live);
         const text = `${JSON.stringify(leases, null, 1)}\n`;
-        if (text !== `${JSON.stringify(stored, null, 1)}\n`) await writeFileAtomic(this.#file, text);
+        if (rebuilt || text !== `${JSON.stringify(stored, null, 1)}\n`) {
+          try {
+            await writeFileAtomic(this.#file, text);
+          } catch (err) {
+            throw fsError(err, this.#file, "writing the lease registry", opts.gateway);
+          }
+        }
         return result;
       },
       { timeoutMs: opts.timeoutMs ?? 10_000, signal: opts.signal, gateway: opts.gateway },
     );
   }
 
-  async #read(): Promise<Lease[]> {
+  /**
+   * The stored leases. A file that does not parse, is not a list of leases, or is a
+   * directory is moved aside (kept as `leases.json.corrupt-<time>`), reported as a
+   * `LEASES_CORRUPT` warning, and rebuilt from its valid entries and the leases this
+   * process holds.
+   */
+  async #read(gateway: string | undefined): Promise<{ leases: Lease[]; rebuilt: boolean }> {
+    let text: string;
     try {
-      const parsed = JSON.parse(await readFile(this.#file, "utf8")) as unknown;
-      return Array.isArray(parsed) ? (parsed as Lease[]) : [];
-    } catch {
-      return [];
+      text = await readFile(this.#file, "utf8");
+    } catch (err) {
+      const errno = errnoOf(err);
+      if (errno === "ENOENT") return { leases: [], rebuilt: false };
+      if (errno !== "EISDIR") throw fsError(err, this.#file, "reading the lease registry", gateway);
+      return this.#moveAside([], "it is a directory", gateway);
     }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      return this.#moveAside([], `it does not parse (${(err as Error).message})`, gateway);
+    }
+    if (!Array.isArray(parsed)) return this.#moveAside([], "it is not a list of leases", gateway);
+    const valid = parsed.flatMap((l) => {
+      const r = leaseSchema.safeParse(l);
+      return r.success ? [{ ...r.data, holder: r.data.holder ?? undefined } as Lease] : [];
+    });
+    if (valid.length < parsed.length) return this.#moveAside(valid, `${parsed.length - valid.length} of its ${parsed.length} entries are not leases`, gateway);
+    return { leases: valid, rebuilt: false };
   }
+
+  async #moveAside(valid: Lease[], why: string, gateway: string | undefined): Promise<{ leases: Lease[]; rebuilt: boolean }> {
+    const aside = `${this.#file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}`;
+    try {
+      await rename(this.#file, aside);
+    } catch (err) {
+      throw fsError(err, this.#file, "moving the corrupt lease registry aside", gateway);
+    }
+    this.#onWarning({
+      code: "LEASES_CORRUPT",
+      message: `lease registry ${this.#file} was corrupt (${why}); kept as ${aside} and rebuilt from its ${valid.length} valid entr${valid.length === 1 ? "y" : "ies"} and the live leases of this process.`,
+      details: { file: this.#file, movedTo: aside, kept: valid.length, reason: why },
+    });
+    return { leases: valid, rebuilt: true };
+  }
+}
+
+function leaseKey(l: { root: string; name: string }): string {
+  return `${l.root}\u0000${l.name}`;
 }

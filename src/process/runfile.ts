@@ -35,7 +35,7 @@ export function writeRunRecord(path: string, record: RunRecord): Promise<void> {
   return writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
 }
 
-/** Remove the run record. */
-export function removeRunRecord(path: string): Promise<void> {
-  return rm(path, { force: true });
+/** Remove the run record; never throws (a stop must end in `stopped`; a left-over is ignored on the next read). */
+export async function removeRunRecord(path: string): Promise<void> {
+  await rm(path, { force: true }).catch(() => undefined);
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, readFileSync, realpathSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import semver from "semver";
 import { ClawhostError } from "../errors.js";
@@ -137,7 +137,14 @@ export function resolveRuntime(query: RuntimeQuery = {}): ResolvedRuntime {
   let packageDir: string | undefined;
   for (const candidate of binCandidates) {
     if (!existsSync(candidate)) continue;
-    const real = realpathSync(candidate);
+    let real: string;
+    try {
+      real = realpathSync(candidate);
+      // A directory inside the package is no executable, however close to one.
+      if (!statSync(real).isFile()) continue;
+    } catch {
+      continue; // A symlink loop, or unreadable on the way.
+    }
     const dir = findPackageDir(real);
     if (dir) {
       bin = real;
@@ -149,7 +156,7 @@ export function resolveRuntime(query: RuntimeQuery = {}): ResolvedRuntime {
     throw new ClawhostError(
       "CLAWHOST_OPENCLAW_NOT_FOUND",
       query.bin
-        ? `openclaw executable ${query.bin} was not found or is not inside an openclaw package.`
+        ? `openclaw executable ${query.bin} was not found, is not a file, or is not inside an openclaw package.`
         : `no openclaw executable in node_modules/.bin (searched up from ${searchFrom}) or on PATH.`,
       { value: query.bin ?? searchFrom, fix: INSTALL_FIX },
     );

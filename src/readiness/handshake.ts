@@ -43,6 +43,8 @@ export async function waitForHello(opts: WaitForHelloOptions): Promise<Connectio
     if (opts.signal.aborted) {
       throw new ClawhostError("CLAWHOST_ABORTED", "start aborted while waiting for readiness.", {
         gateway: opts.gateway,
+        value: "readiness",
+        fix: "nothing to fix when the abort was meant (a stop(), or the caller's signal); otherwise give the start more time.",
         cause: opts.signal.reason,
       });
     }
@@ -51,6 +53,8 @@ export async function waitForHello(opts: WaitForHelloOptions): Promise<Connectio
     if (remaining <= 0) {
       throw new ClawhostError("CLAWHOST_READINESS_TIMEOUT", "no hello-ok before the readiness deadline.", {
         gateway: opts.gateway,
+        value: opts.port,
+        fix: "raise timeoutMs, or read the gateway's output for why it never answered.",
         cause: lastError,
       });
     }

@@ -90,6 +90,7 @@ function rpcError(gateway: string | undefined, method: string, error: GatewayErr
   return new ClawhostError("CLAWHOST_RPC_ERROR", `${method} failed: ${error.code}: ${error.message}`, {
     gateway,
     value: method,
+    fix: "read details.code and details.message: the gateway refused the request (bad params, missing scope, or a state it is in).",
     details: { ...error },
   });
 }
@@ -158,13 +159,14 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> imp
         } else resolve(conn!);
       };
       const onAbort = (): void =>
-        finish(new ClawhostError("CLAWHOST_ABORTED", "connect aborted.", { gateway: opts.gateway, cause: opts.signal?.reason }));
+        finish(new ClawhostError("CLAWHOST_ABORTED", "connect aborted.", { gateway: opts.gateway, value: opts.url, fix: "nothing to fix when the abort was meant; otherwise do not abort the signal.", cause: opts.signal?.reason }));
       const timer = setTimeout(
         () =>
           finish(
             new ClawhostError("CLAWHOST_RPC_TIMEOUT", `no hello-ok within ${opts.timeoutMs} ms.`, {
               gateway: opts.gateway,
               value: opts.timeoutMs,
+              fix: "the gateway is busy or hung: raise timeoutMs, or check its liveness and output.",
             }),
           ),
         opts.timeoutMs,
@@ -173,12 +175,18 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> imp
         finish(
           new ClawhostError("CLAWHOST_CONNECTION_CLOSED", `socket closed during handshake (${ev.code} ${ev.reason}).`, {
             gateway: opts.gateway,
+            value: opts.url,
+            fix: "the gateway refused or dropped the connection (a wrong token closes with 1008): check its token and output.",
             details: { closeCode: ev.code, closeReason: ev.reason },
           }),
         );
       const onError = (): void =>
         finish(
-          new ClawhostError("CLAWHOST_CONNECTION_CLOSED", `cannot open ${opts.url}.`, { gateway: opts.gateway, value: opts.url }),
+          new ClawhostError("CLAWHOST_CONNECTION_CLOSED", `cannot open ${opts.url}.`, {
+            gateway: opts.gateway,
+            value: opts.url,
+            fix: "nothing listens there yet (booting) or any more (exited): start() the gateway, or wait for onReady().",
+          }),
         );
       const onMessage = (ev: WebSocket.MessageEvent): void => {
         let frame: Frame;
@@ -235,6 +243,7 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> imp
         new ClawhostError("CLAWHOST_CONNECTION_CLOSED", `cannot call ${method}: connection closed.`, {
           gateway: this.#gateway,
           value: method,
+          fix: "call again: gateway.call() reopens the connection while the gateway runs.",
         }),
       );
     }
@@ -242,7 +251,15 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> imp
     const timeoutMs = opts.timeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
-        this.#settle(id, new ClawhostError("CLAWHOST_ABORTED", `${method} aborted.`, { gateway: this.#gateway, cause: opts.signal?.reason }));
+        this.#settle(
+          id,
+          new ClawhostError("CLAWHOST_ABORTED", `${method} aborted.`, {
+            gateway: this.#gateway,
+            value: method,
+            fix: "nothing to fix when the abort was meant; the gateway may still carry the request out.",
+            cause: opts.signal?.reason,
+          }),
+        );
       };
       if (opts.signal?.aborted) return onAbort();
       const timer = setTimeout(
@@ -252,6 +269,7 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> imp
             new ClawhostError("CLAWHOST_RPC_TIMEOUT", `${method} got no answer within ${timeoutMs} ms.`, {
               gateway: this.#gateway,
               value: method,
+              fix: "raise the call's timeoutMs, or check the gateway's liveness (a hung gateway is restarted by its policy).",
             }),
           ),
         timeoutMs,
@@ -342,6 +360,8 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> imp
         id,
         new ClawhostError("CLAWHOST_CONNECTION_CLOSED", `${method}: connection closed (${code} ${reason}).`, {
           gateway: this.#gateway,
+          value: method,
+          fix: "the gateway closed the socket (exit or in-place restart): call again once it is ready; the request may or may not have been carried out.",
           details: { closeCode: code, closeReason: reason },
         }),
       );

@@ -3,6 +3,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ClawhostError, GatewayHost } from "clawhost";
 import type { Gateway, GatewayState } from "clawhost";
+import { hostWithSeams } from "../../src/host/host.js";
 import { Lifecycle, TRANSITIONS } from "../../src/gateway/lifecycle.js";
 import { systemClock } from "../../src/gateway/clock.js";
 import { makeTmp } from "../helpers.js";
@@ -45,7 +46,7 @@ function nextState(gw: Gateway, to: GatewayState): Promise<void> {
 beforeEach(() => {
   tmp = makeTmp("lifecycle");
   world = new FakeWorld();
-  host = new (GatewayHost as unknown as new (o: object, s: object) => GatewayHost)(
+  host = hostWithSeams(
     { root: `${tmp.dir}/root`, leaseDir: `${tmp.dir}/leases`, openclaw: { bin: FAKE_BIN }, ports: { from: 41000, to: 47000 }, stopTimeoutMs: 1_000 },
     world.seams(),
   );

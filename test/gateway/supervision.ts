@@ -100,7 +100,13 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
 
     it("a second gateway on a state dir held by a live gateway: CLAWHOST_STATE_DIR_IN_USE naming its pid, nothing spawned", async () => {
       const tmp2 = makeTmp(`sup2-${target.label}`);
-      const host2 = fleet.host(new GatewayHost(hostOptions(tmp2.dir, { from: target.portBase + 240, to: target.portBase + 359 })));
+      const range = { from: target.portBase + 240, to: target.portBase + 359 };
+      // A host sharing the lease registry sees the other gateway's directories and refuses at add().
+      const neighbour = fleet.host(new GatewayHost(hostOptions(`${tmp2.dir}/neighbour`, range)));
+      await expect(neighbour.add({ name: "intruder", paths: { stateDir: gw.context.stateDir } })).rejects.toMatchObject({ code: "CLAWHOST_PATH_CONFLICT", value: gw.context.stateDir });
+      await neighbour[Symbol.asyncDispose]();
+      // One with a registry of its own cannot know: the state dir's lock refuses the start.
+      const host2 = fleet.host(new GatewayHost({ ...hostOptions(tmp2.dir, range), leaseDir: `${tmp2.dir}/leases` }));
       try {
         const intruder = await host2.add({ name: "intruder", paths: { stateDir: gw.context.stateDir } });
         const lines: string[] = [];
