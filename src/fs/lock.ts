@@ -1,10 +1,13 @@
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { ClawhostError } from "../errors.js";
 import { fsError } from "./errors.js";
 import { isAlive, readProc } from "./proc.js";
 
 /** An owner file without a live owner older than this is taken over. */
 const ORPHAN_LOCK_MS = 10_000;
+/** The breaker is held for microseconds: one older than this was left by a taker that died. */
+const ORPHAN_BREAKER_MS = 1_000;
 /** Between attempts: short first (holders keep it for milliseconds), longer while it stays held. */
 const MIN_WAIT_MS = 2;
 const MAX_WAIT_MS = 50;
@@ -34,11 +37,19 @@ async function ownerIsDead(lockDir: string): Promise<boolean> {
  * the fresh lock the faster one's successor had just made.
  */
 async function tryTake(lockDir: string): Promise<boolean> {
+  // The lock appears already stamped: a stamped temp dir renamed into place (atomic, and
+  // refused while a stamped lock exists), so a holder killed in between never leaves an
+  // anonymous lock that others must wait out by age.
+  const tmp = `${lockDir}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  await mkdir(tmp, { mode: 0o700 });
   try {
-    await mkdir(lockDir, { mode: 0o700 });
+    await writeFile(`${tmp}/owner.json`, JSON.stringify({ pid: process.pid, startTime: readProc(process.pid)?.startTime ?? -1 }));
+    await rename(tmp, lockDir);
     return true;
   } catch (err) {
-    if (errno(err) !== "EEXIST") throw err;
+    if (errno(err) !== "ENOTEMPTY" && errno(err) !== "EEXIST") throw err;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
   }
   if (!(await ownerIsDead(lockDir))) return false;
   const breaker = `${lockDir}.break`;
@@ -48,14 +59,14 @@ async function tryTake(lockDir: string): Promise<boolean> {
     if (errno(err) !== "EEXIST") throw err;
     // Held for microseconds; one left by a taker that died in between is cleared by age.
     try {
-      if (Date.now() - (await stat(breaker)).mtimeMs > ORPHAN_LOCK_MS) await rm(breaker, { recursive: true, force: true });
+      if (Date.now() - (await stat(breaker)).mtimeMs > ORPHAN_BREAKER_MS) await rm(breaker, { recursive: true, force: true });
     } catch {
       // Gone already.
     }
     return false;
   }
   try {
-    if (await ownerIsDead(lockDir)) await rm(lockDir, { recursive: true, force: true });
+    if (await ownerIsDead(lockDir)) await removeLock(lockDir);
   } finally {
     await rm(breaker, { recursive: true, force: true });
   }
@@ -108,11 +119,23 @@ export async function withLock<T>(lockDir: string, fn: () => Promise<T> | T, opt
     wait = Math.min(MAX_WAIT_MS, wait * 2);
   }
   try {
-    await writeFile(`${lockDir}/owner.json`, JSON.stringify({ pid: process.pid, startTime: readProc(process.pid)?.startTime ?? -1 })).catch((err: unknown) => {
-      throw fsError(err, lockDir, "stamping the lock", opts.gateway);
-    });
     return await fn();
   } finally {
-    await rm(lockDir, { recursive: true, force: true });
+    await removeLock(lockDir);
   }
+}
+
+/**
+ * Remove a lock by renaming it aside first: while its files are being removed, the path is
+ * already free, so a taker can never slip its fresh lock into a half-removed directory.
+ */
+async function removeLock(lockDir: string): Promise<void> {
+  const aside = `${lockDir}.${process.pid}.${randomBytes(4).toString("hex")}.gone`;
+  try {
+    await rename(lockDir, aside);
+  } catch (err) {
+    if (errno(err) === "ENOENT") return;
+    throw err;
+  }
+  await rm(aside, { recursive: true, force: true });
 }
