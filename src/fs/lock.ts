@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { ClawhostError } from "../errors.js";
 import { fsError } from "./errors.js";
 import { isAlive, readProc } from "./proc.js";
@@ -119,9 +120,30 @@ export async function withLock<T>(lockDir: string, fn: () => Promise<T> | T, opt
     wait = Math.min(MAX_WAIT_MS, wait * 2);
   }
   try {
+    await removeLeftovers(lockDir);
     return await fn();
   } finally {
     await removeLock(lockDir);
+  }
+}
+
+/** Temp and removed-lock dirs of takers killed mid-take or mid-release (their pid is dead). */
+async function removeLeftovers(lockDir: string): Promise<void> {
+  const prefix = `${basename(lockDir)}.`;
+  const names = await readdir(dirname(lockDir)).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]+\.(tmp|gone)$/.exec(name.slice(prefix.length)) : null;
+    if (!m || pidAlive(Number(m[1]))) continue;
+    await rm(join(dirname(lockDir), name), { recursive: true, force: true });
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errno(err) === "EPERM";
   }
 }
 
