@@ -10,8 +10,10 @@ import { ClawhostError, isClawhostError } from "clawhost";
 import type { GatewayHost } from "clawhost";
 import type { ClawhostErrorCode, Gateway, GatewaySpec, GatewayState, HostOptions } from "clawhost";
 import { hostWithSeams } from "../../src/host/host.js";
-import { FakeWorld } from "../gateway/fakes.js";
+import { FakeWorld, nextState, settle } from "../gateway/fakes.js";
 import { heldLeases, makeTmp, myDescendants } from "../helpers.js";
+
+export { nextState, settle };
 
 export const FAKE_BIN = new URL("../fixtures/fake-openclaw/openclaw.mjs", import.meta.url).pathname;
 export const IS_ROOT = typeof process.getuid === "function" && process.getuid() === 0;
@@ -91,25 +93,6 @@ export class Env {
     }
     if (failures.length > 0) throw failures[0];
   }
-}
-
-/** Let promise chains and setImmediate callbacks run (no real time passes). */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-}
-
-/** Resolves once the gateway is in `to` (at once when it already is). */
-export function nextState(gw: Gateway, to: GatewayState): Promise<void> {
-  return new Promise((resolve) => {
-    if (gw.state === to) return resolve();
-    const on = (c: { to: GatewayState }): void => {
-      if (c.to === to) {
-        gw.off("state", on);
-        resolve();
-      }
-    };
-    gw.on("state", on);
-  });
 }
 
 /** Every file and directory under `dir` (but not below `skip`), with its type and mode. */

@@ -1,5 +1,6 @@
 // Scripted seams for the state machine's unit tests: no process, no socket, no real time.
 import { EventEmitter } from "eventemitter3";
+import type { Gateway, GatewayState } from "clawhost";
 import { ClawhostError } from "../../src/errors.js";
 import type { Clock, Scheduler } from "../../src/gateway/clock.js";
 import type { GatewayDeps, PortProber } from "../../src/gateway/deps.js";
@@ -7,6 +8,25 @@ import type { ExitInfo, GatewayProcess, SpawnRequest, Spawner } from "../../src/
 import type { KillReport, Survivor } from "../../src/process/tree.js";
 import type { Connection, GatewayEventFrame, HelloOk } from "../../src/rpc/connection.js";
 import type { WaitForHelloOptions } from "../../src/readiness/handshake.js";
+
+/** Let promise chains and setImmediate callbacks run (no real time passes). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Resolves once the gateway is in `to` (at once when it already is). */
+export function nextState(gw: Gateway, to: GatewayState): Promise<void> {
+  return new Promise((resolve) => {
+    if (gw.state === to) return resolve();
+    const on = (c: { to: GatewayState }): void => {
+      if (c.to === to) {
+        gw.off("state", on);
+        resolve();
+      }
+    };
+    gw.on("state", on);
+  });
+}
 
 /** A clock whose timers fire only when the test advances it. */
 export class FakeClock implements Clock {

@@ -7,7 +7,7 @@ import { hostWithSeams } from "../../src/host/host.js";
 import { Lifecycle, TRANSITIONS } from "../../src/gateway/lifecycle.js";
 import { systemClock } from "../../src/gateway/clock.js";
 import { makeTmp } from "../helpers.js";
-import { FakeWorld } from "./fakes.js";
+import { FakeWorld, nextState, settle } from "./fakes.js";
 
 const FAKE_BIN = new URL("../fixtures/fake-openclaw/openclaw.mjs", import.meta.url).pathname;
 
@@ -22,25 +22,6 @@ async function gateway(spec: Record<string, unknown> = {}): Promise<Gateway> {
   const gw = await host.add({ name: `g${host.list().length}`, ...spec });
   gw.on("state", ({ from, to }) => seen.add(`${from}->${to}`));
   return gw;
-}
-
-/** Let promise chains and setImmediate callbacks run (no real time passes in this file). */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-}
-
-/** Resolves once the gateway is in `to` (at once when it already is). */
-function nextState(gw: Gateway, to: GatewayState): Promise<void> {
-  return new Promise((resolve) => {
-    if (gw.state === to) return resolve();
-    const on = (c: { to: GatewayState }): void => {
-      if (c.to === to) {
-        gw.off("state", on);
-        resolve();
-      }
-    };
-    gw.on("state", on);
-  });
 }
 
 beforeEach(() => {
