@@ -1,6 +1,6 @@
 import { isAbsolute } from "node:path";
 import { z } from "zod";
-import { invalidOptions, showValue } from "../context/invalid.js";
+import { assertOptionsObject, invalidOptions, showValue } from "../context/invalid.js";
 import { operationOptionsSchema } from "../context/operation.js";
 import { ClawhostError } from "../errors.js";
 import { isPlainObject } from "./merge.js";
@@ -34,12 +34,11 @@ export const configStoreOptionsSchema = z
  * ```
  */
 export function parseConfigStoreOptions(input: unknown): ConfigStoreOptions {
-  if (input === null || typeof input !== "object" || Array.isArray(input)) {
-    throw new ClawhostError("CLAWHOST_INVALID_OPTIONS", `new ConfigStore() needs an options object, got ${input === null ? "null" : Array.isArray(input) ? "an array" : typeof input}.`, {
-      value: input === undefined || input === null ? String(input) : typeof input,
-      fix: 'pass at least the gateway name and the config path: new ConfigStore({ name: "main", configPath: "/srv/gw/main/config/openclaw.json" }).',
-    });
-  }
+  assertOptionsObject(
+    input,
+    "new ConfigStore() needs an options object",
+    'pass at least the gateway name and the config path: new ConfigStore({ name: "main", configPath: "/srv/gw/main/config/openclaw.json" }).',
+  );
   const parsed = configStoreOptionsSchema.safeParse(input);
   const name = (input as { name?: unknown }).name;
   if (!parsed.success) throw invalidOptions("config store options", parsed.error, input, { gateway: typeof name === "string" && name ? name : undefined, schema: configStoreOptionsSchema });

@@ -3,6 +3,18 @@ import { ClawhostError } from "../errors.js";
 import type { ClawhostErrorCode } from "../errors.js";
 import { closestKey } from "./suggest.js";
 
+/**
+ * Refuse anything but a plain object where an options object belongs, before zod (which
+ * would only say "expected object"): `need` says what the call needs, `fix` how to call it.
+ */
+export function assertOptionsObject(input: unknown, need: string, fix: string): asserts input is object {
+  if (input !== null && typeof input === "object" && !Array.isArray(input)) return;
+  throw new ClawhostError("CLAWHOST_INVALID_OPTIONS", `${need}, got ${input === null ? "null" : Array.isArray(input) ? "an array" : typeof input}.`, {
+    value: input === undefined || input === null ? String(input) : typeof input,
+    fix,
+  });
+}
+
 /** One bad field of an options object, as `details.issues` lists it. */
 export interface OptionIssue {
   /** Dotted path of the field (of the object holding an unknown key, for `key` issues). */

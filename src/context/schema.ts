@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { ClawhostError } from "../errors.js";
 import { MAX_BASE_PORT, PORT_BLOCK_SPAN } from "../ports/block.js";
-import { invalidOptions } from "./invalid.js";
+import { assertOptionsObject, invalidOptions } from "./invalid.js";
 import { getPath, OWNED_CONFIG_KEYS } from "./owned.js";
 import { livenessSchema, restartPolicySchema } from "./supervision.js";
 import type { LivenessOptions, RestartPolicy } from "./supervision.js";
@@ -244,12 +244,7 @@ export type NormalizedGatewaySpec = z.output<typeof gatewaySpecSchema>;
  * ```
  */
 export function normalizeHostOptions(input: HostOptions): NormalizedHostOptions {
-  if (input === null || typeof input !== "object" || Array.isArray(input)) {
-    throw new ClawhostError("CLAWHOST_INVALID_OPTIONS", `new GatewayHost() needs an options object, got ${input === null ? "null" : Array.isArray(input) ? "an array" : typeof input}.`, {
-      value: input === undefined || input === null ? String(input) : typeof input,
-      fix: 'pass the options, at least the root: new GatewayHost({ root: "/var/lib/app/gateways" }).',
-    });
-  }
+  assertOptionsObject(input, "new GatewayHost() needs an options object", 'pass the options, at least the root: new GatewayHost({ root: "/var/lib/app/gateways" }).');
   const parsed = hostOptionsSchema.safeParse(input);
   if (!parsed.success) throw invalidOptions("host options", parsed.error, input, { schema: hostOptionsSchema });
   return { ...parsed.data, root: resolve(parsed.data.root) };

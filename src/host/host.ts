@@ -10,6 +10,7 @@ import { normalizeGatewaySpec, normalizeHostOptions } from "../context/schema.js
 import type { GatewaySpec, HostOptions, NormalizedGatewaySpec, NormalizedHostOptions } from "../context/schema.js";
 import type { ConfigChange } from "../config/store.js";
 import { ClawhostError, isClawhostError } from "../errors.js";
+import { assertOptionsObject } from "../context/invalid.js";
 import { fsError } from "../fs/errors.js";
 import { assertUsableDir, assertUsableFile, isInside } from "../fs/safety.js";
 import { DEFAULT_LIVENESS, DEFAULT_RESTART_POLICY } from "../context/supervision.js";
@@ -201,12 +202,7 @@ export class GatewayHost extends EventEmitter<HostEvents> {
    */
   async add(spec: GatewaySpec, opts: OperationOptions = {}): Promise<Gateway> {
     this.#assertLive();
-    if (spec === null || typeof spec !== "object" || Array.isArray(spec)) {
-      throw new ClawhostError("CLAWHOST_INVALID_OPTIONS", `add() needs a gateway spec object, got ${spec === null ? "null" : Array.isArray(spec) ? "an array" : typeof spec}.`, {
-        value: spec === undefined || spec === null ? String(spec) : typeof spec,
-        fix: 'pass a spec such as { name: "main" }.',
-      });
-    }
+    assertOptionsObject(spec, "add() needs a gateway spec object", 'pass a spec such as { name: "main" }.');
     const op = parseOperationOptions(opts, "add options", nameOf(spec));
     let s = normalizeGatewaySpec(spec);
     if (op.signal?.aborted) throw alreadyAborted(s.name, "add", op.signal.reason);
