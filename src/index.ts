@@ -2,7 +2,7 @@
 // registry, the tracker, exit classification, runtime discovery, constructors of the
 // classes the host creates) stay inside.
 export { GatewayHost } from "./host/host.js";
-export type { HostEvents, HostSnapshot, HostWarning } from "./host/host.js";
+export type { HostEvents, HostSnapshot } from "./host/host.js";
 export type { Gateway } from "./gateway/gateway.js";
 export type {
   GatewayEvents,
@@ -22,14 +22,23 @@ export type {
   DisposeOptions,
   DisposeProblem,
   DisposeReport,
+  EventDataMap,
+  GatewayDiagnostics,
+  EventRecord,
+  EventType,
+  HostWarning,
 } from "./gateway/types.js";
+export type { EventsOptions, GapData } from "./observe/types.js";
+export type { TreeProcess } from "./observe/diagnostics.js";
+export { METRICS_CONTENT_TYPE } from "./observe/metrics.js";
 export type { ExitReason } from "./process/exit.js";
 export type { ExitInfo } from "./process/spawn.js";
 export type { Survivor } from "./process/tree.js";
 export { DEFAULT_LIVENESS, DEFAULT_RESTART_POLICY } from "./context/supervision.js";
 export type { LivenessOptions, RestartMode, RestartPolicy } from "./context/supervision.js";
 export { ConfigStore } from "./config/store.js";
-export type { ConfigChange, ConfigStoreOptions, ConfigUpdate, ConfigUpdateResult, LiveConfigTarget, UpdateConfigOptions } from "./config/store.js";
+export type { HealthResult } from "./gateway/liveness.js";
+export type { ConfigChange, ConfigWriteCounts, ConfigStoreOptions, ConfigUpdate, ConfigUpdateResult, LiveConfigTarget, UpdateConfigOptions } from "./config/store.js";
 export type { OpenClawConfig } from "./config/file.js";
 export type { ConfigIssue, ConfigValidator } from "./config/schema.js";
 export type { InstanceContext } from "./context/context.js";

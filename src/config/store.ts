@@ -43,6 +43,15 @@ export interface ConfigChange {
   changedPaths: string[];
 }
 
+/** How many updates a store settled, by outcome (`applied` of each, or rejected). */
+export interface ConfigWriteCounts {
+  file: number;
+  live: number;
+  restart: number;
+  unchanged: number;
+  rejected: number;
+}
+
 /** Options of one update. */
 export interface UpdateConfigOptions {
   /**
@@ -194,6 +203,7 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
   #recheck = false;
   /** Every update the running flush took, including those that joined it while it waited. */
   #taken: Pending[] = [];
+  readonly #counts: ConfigWriteCounts = { file: 0, live: 0, restart: 0, unchanged: 0, rejected: 0 };
 
   constructor(opts: ConfigStoreOptions) {
     super();
@@ -441,7 +451,19 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
     }
   }
 
+  /** sha256 of the config file as this store last read or wrote it (undefined before). */
+  get hash(): string | undefined {
+    return this.#known?.hash;
+  }
+
+  /** Updates settled so far: written (to the file, live, or live with a restart), unchanged, rejected. */
+  get counts(): Readonly<ConfigWriteCounts> {
+    return this.#counts;
+  }
+
   #settle(applied: Applied, how: "file" | "live" | "restart"): void {
+    this.#counts.rejected += applied.failed.length;
+    for (const { changed } of applied.ok) this.#counts[changed.length > 0 ? how : "unchanged"]++;
     for (const { item, error } of applied.failed) {
       item.done = true;
       item.reject(error);

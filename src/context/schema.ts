@@ -75,6 +75,10 @@ export const hostOptionsSchema = z
     outlive: z.boolean().default(false),
     doctor: z.boolean().default(true),
     profileHome: absolutePath.optional(),
+    events: z
+      .object({ replay: z.number().int().min(1).max(1_000_000).default(1_000) })
+      .strict()
+      .default({ replay: 1_000 }),
   })
   .strict();
 
@@ -128,6 +132,11 @@ export interface HostOptions {
   doctor?: boolean;
   /** Home under which `profile: true` gateways find `.openclaw-<name>` (default: `OPENCLAW_HOME`, else the user's home). */
   profileHome?: string;
+  /**
+   * The event stream (`host.events()`): `replay` is how many of the latest records are
+   * kept for consumers that resume with `since` (default 1000, ~0.5 KB each).
+   */
+  events?: { replay?: number };
 }
 
 /** Host options after parsing, with defaults applied. */

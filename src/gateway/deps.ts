@@ -13,7 +13,8 @@ import { waitForHello } from "../readiness/handshake.js";
 import type { ReadinessStrategy } from "../readiness/handshake.js";
 import { systemClock, Ticker } from "./clock.js";
 import type { Clock, Scheduler } from "./clock.js";
-import type { SupervisionOptions } from "./types.js";
+import { EventJournal } from "../observe/events.js";
+import type { EventDataMap, SupervisionOptions } from "./types.js";
 
 /** The port seam: bind probes and holder look-ups. */
 export interface PortProber {
@@ -54,6 +55,8 @@ export interface GatewayDeps {
   readiness: ReadinessStrategy;
   doctor: DoctorRunner;
   validator: () => ConfigValidator;
+  /** The host's event journal (`gateway.events()` reads its own records from it). */
+  journal: EventJournal<EventDataMap>;
 }
 
 /** The real seams, for whatever the caller leaves out. */
@@ -69,6 +72,7 @@ export function defaultDeps(
     readiness: waitForHello,
     doctor: (runtime, ctx, token, redact) => runDoctor(runtime, ctx, token, redact, DOCTOR_TIMEOUT_MS),
     validator: () => openClawValidator(base.runtime()),
+    journal: new EventJournal<EventDataMap>(),
     ...base,
   };
 }

@@ -13,6 +13,10 @@ import { removeRunRecord } from "../process/runfile.js";
 import type { ExitInfo } from "../process/spawn.js";
 import type { KillReport, Survivor } from "../process/tree.js";
 import type { Connection, HelloOk } from "../rpc/connection.js";
+import { parseEventsOptions } from "../observe/events.js";
+import { clawhostVersion, describeTree, redactConfig } from "../observe/diagnostics.js";
+import { jsonSafe } from "../observe/json.js";
+import type { EventsOptions } from "../observe/types.js";
 import type { GatewayDeps } from "./deps.js";
 import { deadlineProblem, problemOf, within } from "./dispose.js";
 import * as errors from "./errors.js";
@@ -29,6 +33,8 @@ import { Supervisor } from "./supervisor.js";
 import type {
   DisposeOptions,
   DisposeReport,
+  EventRecord,
+  GatewayDiagnostics,
   GatewayEvents,
   GatewayExitInfo,
   GatewayResources,
@@ -39,6 +45,8 @@ import type {
   SupervisionOptions,
 } from "./types.js";
 
+/** Records of the event stream a diagnostics bundle carries at most. */
+const DIAGNOSTIC_EVENTS = 200;
 /** SIGTERM grace for a hung gateway's tree (it answers nothing anyway). */
 const UNHEALTHY_GRACE_MS = 2_000;
 /** A stop's deadline beyond its grace: orphans, SIGKILL settling, the exit status. */
@@ -89,6 +97,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   #survivors: Survivor[] = [];
   #adopted = false;
   #disposed = false;
+  #rpcErrors = 0;
+  #restartsTotal = 0;
 
   /** @internal Use `host.add()`. */
   constructor(context: InstanceContext, deps: GatewayDeps) {
@@ -158,7 +168,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** Memory and CPU of the whole process tree at the host's last sample (no process: undefined). */
   get resources(): GatewayResources | undefined {
     const sample = this.#run && !this.#run.exit ? this.#run.proc.sample() : undefined;
-    return sample && { rssBytes: sample.rssBytes, cpuMs: sample.cpuMs, processes: sample.alive.length };
+    return (
+      sample && {
+        rssBytes: sample.rssBytes,
+        cpuMs: sample.cpuMs,
+        cpuPercent: sample.cpuPercent === undefined ? undefined : Math.round(sample.cpuPercent * 10) / 10,
+        sampledAt: new Date(Date.now() - (performance.now() - sample.at)).toISOString(),
+        processes: sample.alive.length,
+      }
+    );
   }
 
   /**
@@ -266,7 +284,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       });
       this.#attach(run, conn);
     }
-    return conn.request(method, params, { ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    try {
+      return await conn.request(method, params, { ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    } catch (err) {
+      this.#rpcErrors++;
+      throw err;
+    }
   }
 
   /**
@@ -339,6 +362,68 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /**
+   * This gateway's records of the host's event stream (`host.events()`): the same
+   * `{ seq, time, gateway, type, data }` records and `seq` numbers, resumable with `since`
+   * while the host's replay ring still holds them (else one `gap` record first).
+   *
+   * @example
+   * ```ts
+   * const ac = new AbortController();
+   * for await (const r of gateway.events({ types: ["state"], signal: ac.signal })) {
+   *   if (r.type === "state" && r.data.to === "failed") ac.abort();
+   * }
+   * ```
+   */
+  events(options?: Omit<EventsOptions, "gateways">): AsyncIterableIterator<EventRecord> {
+    const o = parseEventsOptions(options, this.name);
+    const types = o.types ? new Set(o.types) : undefined;
+    const name = this.name;
+    return this.#deps.journal.follow(o, (r) => r.gateway === name && (!types || types.has(r.type)));
+  }
+
+  /**
+   * A redacted bundle for a failing test or a support request: the snapshot, this
+   * gateway's recent records of the event stream, the latest output lines, the last exit
+   * with its output tail, the config with every secret-looking value replaced, the
+   * process tree (pid, ppid, state letter, command name, RSS, CPU) and the versions in
+   * play. JSON-safe; the token never appears in it. Reads the config file and the tree's
+   * `/proc` entries off the event loop.
+   *
+   * @example
+   * ```ts
+   * afterEach(async (ctx) => {
+   *   if (ctx.task.result?.state === "fail") console.log(JSON.stringify(await gateway.diagnostics(), null, 2));
+   * });
+   * ```
+   */
+  async diagnostics(): Promise<GatewayDiagnostics> {
+    const runtime = this.#deps.runtime();
+    const run = this.#run && !this.#run.exit ? this.#run : undefined;
+    const config = await this.#config.read().then(
+      (c) => redactConfig(c) as Record<string, unknown>,
+      (err: unknown) => ({ error: isClawhostError(err) ? err.code : String(err) }),
+    );
+    const diagnostics: GatewayDiagnostics = {
+      generatedAt: new Date().toISOString(),
+      gateway: this.name,
+      versions: {
+        clawhost: await clawhostVersion(),
+        openclaw: runtime.openclawVersion,
+        gatewayReported: this.version,
+        node: runtime.nodeVersion,
+        hostNode: process.versions.node,
+      },
+      snapshot: this.snapshot(),
+      recentEvents: this.#deps.journal.since(0).filter((r) => r.gateway === this.name).slice(-DIAGNOSTIC_EVENTS),
+      output: run ? run.tail() : (this.#lastExit?.outputTail ?? []),
+      lastExit: this.#lastExit,
+      config,
+      processTree: run ? await describeTree(run.proc.alive()) : [],
+    };
+    return redactJson(jsonSafe(diagnostics) as GatewayDiagnostics, this.#token);
+  }
+
+  /**
    * JSON-safe view: state, pid, bootId, ports, paths, restarts, resources, last exit;
    * the token and secret-looking env values redacted.
    *
@@ -360,7 +445,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       startedAt: this.#startedAt?.toISOString(),
       readyAt: this.#readyAt?.toISOString(),
       readyMs: this.#readyMs,
+      uptimeMs: this.#life.state === "ready" && this.#readyAt ? Date.now() - this.#readyAt.getTime() : undefined,
       restarts: this.#supervisor.restarts,
+      restartsTotal: this.#restartsTotal,
+      health: this.#liveness?.last,
+      configHash: this.#config.hash,
+      configWrites: { ...this.#config.counts },
+      rpcErrors: this.#rpcErrors,
       outlive: this.supervision.outlive,
       adopted: this.#adopted,
       resources: this.resources,
@@ -663,6 +754,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#lastError = verdict.error;
     this.#life.set(verdict.to);
     if (verdict.to !== "backoff") return;
+    this.#restartsTotal++;
     this.emit("backoff", verdict.backoff);
     this.#supervisor.schedule(verdict.backoff.delayMs, () => void this.#restartFromBackoff());
   }

@@ -19,6 +19,9 @@ export const TRANSITIONS: Readonly<Record<GatewayState, readonly GatewayState[]>
 });
 
 /** States in which the gateway has (or may have) a process. */
+/** Every state, in the order docs/lifecycle.md draws them. */
+export const GATEWAY_STATES: readonly GatewayState[] = Object.freeze(Object.keys(TRANSITIONS) as GatewayState[]);
+
 export const PROCESS_STATES: ReadonlySet<GatewayState> = new Set(["starting", "ready", "restarting", "unhealthy", "stopping"]);
 
 /** One operation holding the lock: what it is, how to end it early, and its outcome. */

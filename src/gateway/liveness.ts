@@ -1,6 +1,17 @@
 import type { LivenessOptions } from "../context/supervision.js";
 import type { Scheduler } from "./clock.js";
 
+/** The latest liveness probe of a gateway. */
+export interface HealthResult {
+  ok: boolean;
+  /** When the probe ended (ISO 8601). */
+  at: string;
+  /** Round trip of the ping (ok) or how long it was waited for (not ok). */
+  latencyMs: number;
+  /** Probes missed in a row, this one included. */
+  missed: number;
+}
+
 /** What a liveness monitor reports when it gives up on a gateway. */
 export interface Unhealthy {
   missed: number;
@@ -18,6 +29,7 @@ export class LivenessMonitor {
   readonly #opts: LivenessOptions;
   readonly #ticker: Scheduler;
   #cancel: (() => void) | undefined;
+  #last: HealthResult | undefined;
 
   constructor(opts: LivenessOptions, ticker: Scheduler) {
     this.#opts = opts;
@@ -35,9 +47,11 @@ export class LivenessMonitor {
     const tick = async (): Promise<void> => {
       if (inFlight) return;
       inFlight = true;
+      const began = performance.now();
       const ok = await probe(timeoutMs).catch(() => false);
       inFlight = false;
       if (!live) return;
+      this.#last = { ok, at: new Date().toISOString(), latencyMs: Math.round(performance.now() - began), missed: ok ? 0 : missed + 1 };
       if (ok) {
         missed = 0;
         lastOkAt = new Date();
@@ -58,6 +72,11 @@ export class LivenessMonitor {
   stop(): void {
     this.#cancel?.();
     this.#cancel = undefined;
+  }
+
+  /** The latest probe's result (kept after the watch ends). */
+  get last(): HealthResult | undefined {
+    return this.#last;
   }
 
   get watching(): boolean {

@@ -1,10 +1,13 @@
-import type { ConfigChange } from "../config/store.js";
+import type { ConfigChange, ConfigWriteCounts } from "../config/store.js";
+import type { HealthResult } from "./liveness.js";
 import type { PortBlock } from "../ports/block.js";
 import type { ExitReason } from "../process/exit.js";
 import type { ExitInfo } from "../process/spawn.js";
 import type { Survivor } from "../process/tree.js";
 import type { GatewayEventFrame } from "../rpc/connection.js";
 import type { LivenessOptions, RestartPolicy } from "../context/supervision.js";
+import type { GapData, StreamRecord } from "../observe/types.js";
+import type { TreeProcess } from "../observe/diagnostics.js";
 
 /**
  * Lifecycle state of a gateway (drawn in docs/lifecycle.md; legal moves in
@@ -108,6 +111,63 @@ export interface GatewayEvents {
   event: [frame: GatewayEventFrame];
 }
 
+/**
+ * Payload of the host's `warning` event.
+ *
+ * - `LEASES_CORRUPT`: the lease registry did not parse; it was kept aside (`details.movedTo`)
+ *   and rebuilt from its valid entries and the live leases of this process.
+ * - `DISPOSE_INCOMPLETE`: `dispose()` could not end everything within its deadline (`details.problems`).
+ *
+ * @example
+ * ```ts
+ * host.on("warning", (w) => console.warn(w.code, w.message));
+ * ```
+ */
+export interface HostWarning {
+  code: "LEASES_CORRUPT" | "DISPOSE_INCOMPLETE";
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The payload of each record type of the event stream (`host.events()`,
+ * `gateway.events()`): the same payloads as the emitter events of the same name.
+ */
+export interface EventDataMap {
+  /** A gateway was registered (`host.add()`); its port block. */
+  added: { ports: { start: number; end: number } };
+  /** A gateway was removed from the host. */
+  removed: Record<string, never>;
+  state: GatewayStateChange;
+  ready: GatewayReadyInfo;
+  exit: GatewayExitInfo;
+  backoff: GatewayBackoffInfo;
+  unhealthy: GatewayUnhealthyInfo;
+  /** A gateway's warning, or (with `gateway: null`) the host's own. */
+  warning: GatewayWarning | HostWarning;
+  config: ConfigChange;
+  "lease-moved": { from: number; to: number; reason: string };
+  log: GatewayLogLine;
+  /** Records this consumer missed: they left the replay ring before it read them. */
+  gap: GapData;
+}
+
+/**
+ * One record of the event stream, discriminated by `type`.
+ *
+ * @example
+ * ```ts
+ * for await (const r of host.events({ since: 0 })) {
+ *   if (r.type === "exit") console.log(r.gateway, r.data.reason);
+ *   if (r.type === "gap") console.warn(`missed ${r.data.missed} records`);
+ * }
+ * ```
+ */
+export type EventRecord = StreamRecord<EventDataMap>;
+
+/** A record type of the event stream. */
+export type EventType = EventRecord["type"];
+
 /** Options of every long operation. */
 export interface OperationOptions {
   signal?: AbortSignal;
@@ -166,6 +226,10 @@ export interface GatewayResources {
   rssBytes: number;
   /** CPU time of the live members since they started, ms. */
   cpuMs: number;
+  /** CPU use between the sampler's last two samples, % of one core (undefined until a second sample). */
+  cpuPercent: number | undefined;
+  /** When the sample was taken (ISO 8601): every 5 s while the fleet is settled, every 1 s after a spawn. */
+  sampledAt: string;
   /** Live members of the tree (the gateway, its broker, workers, terminals...). */
   processes: number;
 }
@@ -182,8 +246,20 @@ export interface GatewaySnapshot {
   startedAt: string | undefined;
   readyAt: string | undefined;
   readyMs: number | undefined;
+  /** Since the current process became ready (undefined when not ready). */
+  uptimeMs: number | undefined;
   /** Restarts by the policy since the last explicit start. */
   restarts: number;
+  /** Restarts by the policy since the gateway was added (never reset). */
+  restartsTotal: number;
+  /** The latest liveness ping (undefined with liveness off, or before the first). */
+  health: HealthResult | undefined;
+  /** sha256 of the config file as clawhost last read or wrote it. */
+  configHash: string | undefined;
+  /** Config updates settled since the gateway was added, by outcome. */
+  configWrites: ConfigWriteCounts;
+  /** `call()`s that failed since the gateway was added (gateway errors, timeouts, closed connections). */
+  rpcErrors: number;
   /** Started to outlive its host (and adoptable by the next one). */
   outlive: boolean;
   /** Taken over from an earlier host rather than spawned by this one. */
@@ -194,6 +270,33 @@ export interface GatewaySnapshot {
   survivors: Survivor[];
   lastExit: Omit<GatewayExitInfo, "outputTail"> | undefined;
   lastError: Record<string, unknown> | undefined;
+}
+
+/** What `gateway.diagnostics()` returns: JSON-safe, secrets redacted. */
+export interface GatewayDiagnostics {
+  generatedAt: string;
+  gateway: string;
+  versions: {
+    clawhost: string;
+    /** The installed OpenClaw clawhost runs. */
+    openclaw: string;
+    /** What the running gateway reported in hello-ok (undefined when not ready). */
+    gatewayReported: string | undefined;
+    /** The Node that runs the gateway. */
+    node: string;
+    /** The Node of the host process. */
+    hostNode: string;
+  };
+  snapshot: GatewaySnapshot;
+  /** This gateway's latest records of the event stream (at most 200, oldest first). */
+  recentEvents: EventRecord[];
+  /** The latest output lines of the running process (or of the last one). */
+  output: string[];
+  lastExit: GatewayExitInfo | undefined;
+  /** The config file, every value under a secret-looking key (token, apiKey, password, auth...) replaced by `[redacted]`; `{ error }` when it cannot be read. */
+  config: Record<string, unknown>;
+  /** The live processes of the tree. */
+  processTree: TreeProcess[];
 }
 
 /** How a gateway is supervised, all defaults applied. */

@@ -21,8 +21,16 @@ import { deadlineProblem, problemOf, within } from "../gateway/dispose.js";
 import { alreadyAborted } from "../gateway/errors.js";
 import { Gateway } from "../gateway/gateway.js";
 import { parseOperationOptions, timeoutMsSchema } from "../gateway/options.js";
+import { EventJournal, parseEventsOptions } from "../observe/events.js";
+import { renderMetrics } from "../observe/metrics.js";
+import { GATEWAY_STATES } from "../gateway/lifecycle.js";
+import type { EventsOptions } from "../observe/types.js";
 import type {
   DisposeOptions,
+  EventDataMap,
+  EventRecord,
+  GatewayEvents,
+  HostWarning,
   DisposeReport,
   GatewayBackoffInfo,
   GatewayUnhealthyInfo,
@@ -40,6 +48,9 @@ import { resolveRuntime } from "../process/runtime.js";
 import { isAlive } from "../fs/proc.js";
 import { readRunRecord } from "../process/runfile.js";
 import type { ResolvedRuntime } from "../process/runtime.js";
+
+/** Gateway events the host fans in (and journals) under `gateway:<type>`. */
+const FANNED_IN = ["state", "ready", "exit", "log", "warning", "unhealthy", "backoff", "config"] as const satisfies ReadonlyArray<keyof GatewayEvents>;
 
 /** Typed events of a {@link GatewayHost}: every gateway's events, fanned in. */
 export interface HostEvents {
@@ -60,28 +71,13 @@ export interface HostEvents {
   warning: [warning: HostWarning];
 }
 
-/**
- * Payload of the host's `warning` event.
- *
- * - `LEASES_CORRUPT`: the lease registry did not parse; it was kept aside (`details.movedTo`)
- *   and rebuilt from its valid entries and the live leases of this process.
- * - `DISPOSE_INCOMPLETE`: `dispose()` could not end everything within its deadline (`details.problems`).
- *
- * @example
- * ```ts
- * host.on("warning", (w) => console.warn(w.code, w.message));
- * ```
- */
-export interface HostWarning {
-  code: "LEASES_CORRUPT" | "DISPOSE_INCOMPLETE";
-  message: string;
-  details?: Record<string, unknown>;
-}
 
 /** JSON-safe view of the whole host, secrets redacted. */
 export interface HostSnapshot {
   root: string;
   openclaw: { version: string; entry: string; node: string; nodeVersion: string };
+  /** The event stream's last `seq` when this was taken: `host.events({ since: seq })` continues from here. */
+  seq: number;
   gateways: GatewaySnapshot[];
 }
 
@@ -152,6 +148,8 @@ export class GatewayHost extends EventEmitter<HostEvents> {
   readonly #ticker = new Ticker();
   /** @internal Seams for the state machine's tests. */
   readonly #seams: Partial<GatewayDeps>;
+  /** Every event of the host and its gateways, numbered, with the last `events.replay` kept. */
+  readonly #journal: EventJournal<EventDataMap>;
   #disposed = false;
   #disposing: Promise<DisposeReport> | undefined;
 
@@ -169,7 +167,8 @@ export class GatewayHost extends EventEmitter<HostEvents> {
       node: this.#opts.openclaw.node,
       searchFrom: this.#opts.openclaw.searchFrom,
     });
-    this.#leases = new LeaseRegistry(leaseDir, { onWarning: (w) => this.emit("warning", w) });
+    this.#journal = new EventJournal<EventDataMap>(this.#opts.events.replay);
+    this.#leases = new LeaseRegistry(leaseDir, { onWarning: (w) => this.#warn(w) });
     this.#range = this.#opts.ports ?? defaultPortRange();
   }
 
@@ -289,6 +288,7 @@ export class GatewayHost extends EventEmitter<HostEvents> {
       ctx,
       defaultDeps({
         ticker: this.#ticker,
+        journal: this.#journal,
         ...this.#seams,
         runtime: () => this.#runtime,
         readyTimeoutMs: o.readyTimeoutMs,
@@ -301,17 +301,12 @@ export class GatewayHost extends EventEmitter<HostEvents> {
         },
       }),
     );
-    gateway.on("state", (c) => this.emit("gateway:state", gateway, c));
-    gateway.on("ready", (i) => this.emit("gateway:ready", gateway, i));
-    gateway.on("exit", (i) => this.emit("gateway:exit", gateway, i));
-    gateway.on("log", (l) => this.emit("gateway:log", gateway, l));
-    gateway.on("warning", (w) => this.emit("gateway:warning", gateway, w));
-    gateway.on("unhealthy", (u) => this.emit("gateway:unhealthy", gateway, u));
-    gateway.on("backoff", (b) => this.emit("gateway:backoff", gateway, b));
-    gateway.on("config", (c) => this.emit("gateway:config", gateway, c));
+    for (const type of FANNED_IN) {
+      gateway.on(type, (data: unknown) => this.#publish(gateway, type, data as never));
+    }
     this.#gateways.set(s.name, gateway);
-    this.emit("gateway:added", gateway);
-    if (grant.moved) this.emit("gateway:lease-moved", gateway, { from: grant.moved.from, to: grant.base, reason: grant.moved.reason });
+    this.#publish(gateway, "added", { ports: { start: ctx.ports.block.start, end: ctx.ports.block.end } });
+    if (grant.moved) this.#publish(gateway, "lease-moved", { from: grant.moved.from, to: grant.base, reason: grant.moved.reason });
     return gateway;
   }
 
@@ -366,7 +361,7 @@ export class GatewayHost extends EventEmitter<HostEvents> {
     gateway.markDisposed();
     this.#gateways.delete(name);
     await this.#leases.release(this.#opts.root, name);
-    this.emit("gateway:removed", gateway);
+    this.#publish(gateway, "removed", {});
   }
 
   /**
@@ -425,6 +420,54 @@ export class GatewayHost extends EventEmitter<HostEvents> {
   }
 
   /**
+   * The host's event stream: every gateway's state changes, readiness, exits, backoffs,
+   * unhealthy verdicts, warnings, config changes, lease moves, log lines, and the host's
+   * own warnings, as JSON-safe records `{ seq, time, gateway, type, data }` with one
+   * increasing `seq` per host. The last `events.replay` records (default 1000) are kept:
+   * resume with `since` (the last `seq` you saw) to get what you missed, or one `gap`
+   * record saying how much is gone. A consumer is only a cursor into that ring: a slow
+   * one never blocks the host or grows its memory. Ends when `signal` aborts or the loop
+   * breaks.
+   *
+   * @example
+   * ```ts
+   * let last = host.snapshot().seq;
+   * for await (const r of host.events({ since: last, types: ["exit", "ready"] })) {
+   *   last = r.seq;
+   *   console.log(r.gateway, r.type);
+   * }
+   * ```
+   */
+  events(options?: EventsOptions): AsyncIterableIterator<EventRecord> {
+    const o = parseEventsOptions(options);
+    const types = o.types ? new Set(o.types) : undefined;
+    const gateways = o.gateways ? new Set(o.gateways) : undefined;
+    return this.#journal.follow(o, (r) => (!types || types.has(r.type)) && (!gateways || r.gateway === null || gateways.has(r.gateway)));
+  }
+
+  /**
+   * Prometheus exposition text (format 0.0.4, content type `METRICS_CONTENT_TYPE`) for
+   * this host: per gateway its state, restarts, tree RSS and CPU, ready time, uptime,
+   * latest liveness ping, config updates and RPC errors; per host the gateways per state,
+   * their summed RSS and the events appended. Built from what the host already holds
+   * (no process-table walk); a control plane serves `/metrics` with it in one line.
+   *
+   * @example
+   * ```ts
+   * http.createServer(async (req, res) => {
+   *   if (req.url === "/metrics") res.writeHead(200, { "content-type": METRICS_CONTENT_TYPE }).end(await host.metrics());
+   * });
+   * ```
+   */
+  async metrics(): Promise<string> {
+    return renderMetrics({
+      states: GATEWAY_STATES,
+      eventsTotal: this.#journal.lastSeq,
+      gateways: this.list().map((g) => g.snapshot()),
+    });
+  }
+
+  /**
    * JSON-safe view of the host and every gateway; tokens never appear in it.
    *
    * @example
@@ -441,6 +484,7 @@ export class GatewayHost extends EventEmitter<HostEvents> {
         node: this.#runtime.node,
         nodeVersion: this.#runtime.nodeVersion,
       },
+      seq: this.#journal.lastSeq,
       gateways: this.list().map((g) => g.snapshot()),
     };
   }
@@ -495,13 +539,25 @@ export class GatewayHost extends EventEmitter<HostEvents> {
     if (detached === "timeout") report.problems.push(deadlineProblem(undefined, `the leases of root ${this.#opts.root} were not marked free before the deadline.`));
     else if (!detached.ok) report.problems.push(problemOf(undefined, detached.error));
     if (report.problems.length > 0) {
-      this.emit("warning", {
+      this.#warn({
         code: "DISPOSE_INCOMPLETE",
         message: `dispose of root ${this.#opts.root} could not end everything: ${report.problems.map((p) => `${p.gateway ?? "host"} (${p.code})`).join(", ")}.`,
         details: { problems: report.problems },
       });
     }
     return report;
+  }
+
+  /** One gateway event: into the journal first, then to the host's listeners. */
+  #publish<T extends (typeof FANNED_IN)[number] | "added" | "removed" | "lease-moved">(gateway: Gateway, type: T, data: EventDataMap[T]): void {
+    this.#journal.append(gateway.name, type, data);
+    if (type === "added" || type === "removed") (this.emit as (e: string, g: Gateway) => boolean)(`gateway:${type}`, gateway);
+    else (this.emit as (e: string, g: Gateway, d: unknown) => boolean)(`gateway:${type}`, gateway, data);
+  }
+
+  #warn(warning: HostWarning): void {
+    this.#journal.append(null, "warning", warning);
+    this.emit("warning", warning);
   }
 
   #assertLive(): void {

@@ -11,6 +11,11 @@ export interface TreeSample {
   rssBytes: number;
   /** CPU time of the alive members since they started, ms (user + system). */
   cpuMs: number;
+  /**
+   * CPU use since the previous sample, % of one core (members that ended in between
+   * drop out, so it is never negative); undefined at the first sample.
+   */
+  cpuPercent: number | undefined;
   /** When the sample was taken (`performance.now()`). */
   at: number;
 }
@@ -120,7 +125,10 @@ class Tree implements TrackedTree {
       rssBytes += info.rssPages * PAGE_SIZE;
       cpuTicks += info.utime + info.stime;
     }
-    this.last = { alive, rssBytes, cpuMs: (cpuTicks * 1000) / TICKS_PER_SECOND, at };
+    const cpuMs = (cpuTicks * 1000) / TICKS_PER_SECOND;
+    const prev = this.last;
+    const cpuPercent = prev && at > prev.at ? Math.max(0, ((cpuMs - prev.cpuMs) / (at - prev.at)) * 100) : undefined;
+    this.last = { alive, rssBytes, cpuMs, cpuPercent, at };
     if (!rootAlive && !this.#rootGone) {
       this.#rootGone = true;
       const fns = this.#gone;

@@ -70,7 +70,7 @@ describe("start and stop", () => {
     await gw.start();
     expect(gw.state).toBe("ready");
     expect(gw.pid).toBe(world.last.pid);
-    expect(gw.snapshot().resources).toEqual({ rssBytes: 40 << 20, cpuMs: 100, processes: 1 });
+    expect(gw.snapshot().resources).toMatchObject({ rssBytes: 40 << 20, cpuMs: 100, cpuPercent: 2.5, processes: 1 });
     await gw.stop();
     expect(gw.state).toBe("stopped");
     expect(world.last.signals).toEqual(["SIGTERM"]);

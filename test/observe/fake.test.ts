@@ -1,0 +1,150 @@
+import { readFileSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { GatewayHost } from "clawhost";
+import type { EventRecord, Gateway } from "clawhost";
+import { FAKE_OPENCLAW as bin, finishFile, GatewayWatch, makeTmp, nextEvent, treeOf, waitUntil } from "../helpers.js";
+import { readProc } from "../../src/fs/proc.js";
+
+// The event stream, snapshots, metrics and diagnostics on the fault-injection gateway.
+const tmp = makeTmp("observe-fake");
+const leases = makeTmp("observe-fake-leases");
+const fleet = new GatewayWatch();
+afterAll(() => finishFile(fleet, leases.dir, tmp, leases));
+
+let nextBase = 31200;
+function newHost(name: string, blocks: number, extra: Partial<ConstructorParameters<typeof GatewayHost>[0]> = {}): GatewayHost {
+  const from = nextBase;
+  nextBase += 120 * blocks;
+  return fleet.host(
+    new GatewayHost({ root: `${tmp.dir}/${name}`, ports: { from, to: nextBase - 1 }, leaseDir: leases.dir, openclaw: { bin }, restart: { initialDelayMs: 100 }, ...extra }),
+  );
+}
+
+/** Collect records from an iterator until `done` says so. */
+async function collect(it: AsyncIterable<EventRecord>, done: (r: EventRecord, all: EventRecord[]) => boolean): Promise<EventRecord[]> {
+  const out: EventRecord[] = [];
+  for await (const r of it) {
+    out.push(r);
+    if (done(r, out)) break;
+  }
+  return out;
+}
+
+const tokenOf = (gw: Gateway): string => readFileSync(gw.context.tokenFile, "utf8").trim();
+
+describe("event stream (fake gateway)", () => {
+  it("a consumer that drops and resumes with `since` gets every record once, in order", async () => {
+    const host = newHost("resume", 2, { events: { replay: 10_000 } });
+    const a = await host.add({ name: "a", env: { FAKE_GATEWAY_CRASH_AFTER_MS: "600", FAKE_GATEWAY_CRASH_TIMES: "1" } });
+    const b = await host.add({ name: "b" });
+    // First consumer: from the beginning until b is ready, then it drops.
+    const firstPart = collect(host.events({ since: 0 }), (r) => r.gateway === "b" && r.type === "ready");
+    const aBackAfterCrash = nextEvent(a, "ready", () => true).then(() => nextEvent(a, "ready", () => true));
+    await host.startAll();
+    const seen = await firstPart;
+    // While nobody listens: a crashes, backs off and comes back.
+    await aBackAfterCrash;
+    const resumed = await collect(host.events({ since: seen.at(-1)!.seq }), (r) => r.gateway === "a" && r.type === "ready");
+    const all = [...seen, ...resumed];
+    expect(all.map((r) => r.seq)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+    expect(all.filter((r) => r.type === "gap")).toEqual([]);
+    const typesOfA = all.filter((r) => r.gateway === "a" && r.type !== "log").map((r) => (r.type === "state" ? `state:${r.data.to}` : r.type));
+    expect(typesOfA).toEqual(expect.arrayContaining(["added", "state:starting", "ready", "exit", "backoff", "state:backoff"]));
+    expect(typesOfA.indexOf("exit")).toBeLessThan(typesOfA.lastIndexOf("ready"));
+    const exit = all.find((r) => r.type === "exit");
+    expect(exit).toMatchObject({ gateway: "a", data: { reason: "crash", code: 1 } });
+    expect(all.some((r) => r.type === "log" && r.gateway === "b")).toBe(true);
+    // Records are plain JSON.
+    expect(JSON.parse(JSON.stringify(all))).toEqual(all);
+    expect(host.snapshot().seq).toBe(host.snapshot().seq);
+    expect(host.snapshot().seq).toBeGreaterThanOrEqual(all.at(-1)!.seq);
+    await host.stopAll();
+  });
+
+  it("gateway.events() carries that gateway's records with the host's numbers; types filter", async () => {
+    const host = newHost("per-gateway", 2);
+    const a = await host.add({ name: "a" });
+    await host.add({ name: "b" });
+    const ac = new AbortController();
+    const states = collect(a.events({ types: ["state"], signal: ac.signal }), (r) => r.type === "state" && r.data.to === "ready");
+    await host.startAll();
+    const got = await states;
+    expect(got.every((r) => r.gateway === "a" && r.type === "state")).toBe(true);
+    expect(got.map((r) => (r.type === "state" ? r.data.to : ""))).toEqual(["starting", "ready"]);
+    const hostView = [...(await collect(host.events({ since: got[0]!.seq - 1 }), (r) => r.seq === got[1]!.seq))];
+    expect(hostView.find((r) => r.seq === got[1]!.seq)).toEqual(got[1]);
+    ac.abort();
+    await host.stopAll();
+  });
+
+  it("a replay ring smaller than what was missed yields one gap record, then the rest", async () => {
+    const host = newHost("gap", 1, { events: { replay: 5 } });
+    const gw = await host.add({ name: "g" });
+    await gw.start();
+    await gw.stop();
+    const last = host.snapshot().seq;
+    expect(last).toBeGreaterThan(10);
+    const got = await collect(host.events({ since: 0 }), (_r, all) => all.length === 6);
+    expect(got[0]).toMatchObject({ type: "gap", gateway: null, data: { fromSeq: 1, toSeq: last - 5, missed: last - 5 } });
+    expect(got.slice(1).map((r) => r.seq)).toEqual([last - 4, last - 3, last - 2, last - 1, last]);
+  });
+});
+
+describe("snapshot, metrics, diagnostics (fake gateway)", () => {
+  it("snapshot resources match /proc; metrics parse; nothing carries the token", async () => {
+    const host = newHost("figures", 1, { liveness: { intervalMs: 200 } });
+    const gw = await host.add({ name: "fig", env: { FAKE_GATEWAY_LEAK_TOKEN: "1" } });
+    const records = collect(host.events({ since: 0 }), (r) => r.type === "log" && r.data.line.includes("auth token"));
+    await gw.start();
+    const token = tokenOf(gw);
+    await records;
+    // A second sample gives a CPU figure; health comes with the first ping.
+    await waitUntil(() => gw.snapshot().resources?.cpuPercent !== undefined && gw.snapshot().health !== undefined, "a CPU figure and a ping");
+    const snap = gw.snapshot();
+    const tree = treeOf(gw.pid!).map((p) => readProc(p.pid)!);
+    const rss = tree.reduce((n, p) => n + p.rssPages * 4096, 0);
+    const cpuMs = tree.reduce((n, p) => n + (p.utime + p.stime) * 10, 0);
+    expect(snap.resources!.processes).toBe(tree.length);
+    expect(Math.abs(snap.resources!.rssBytes - rss) / rss).toBeLessThan(0.1);
+    expect(Math.abs(snap.resources!.cpuMs - cpuMs) / cpuMs).toBeLessThan(0.1);
+    expect(snap.uptimeMs).toBeGreaterThanOrEqual(0);
+    expect(snap.health).toMatchObject({ ok: true, missed: 0 });
+    expect(snap.restartsTotal).toBe(0);
+    expect(snap.configHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(snap.configWrites).toMatchObject({ live: 0, restart: 0, rejected: 0 });
+
+    await gw.updateConfig({ env: { vars: { REGION: "eu", OPENAI_API_KEY: "sk-test-not-for-diagnostics" } } });
+    await expect(gw.call("no.such.method", {})).rejects.toThrow();
+    const text = await host.metrics();
+    const families = parsePrometheusTextFormat(text);
+    const byName = new Map(families.map((f) => [f.name, f]));
+    const value = (name: string, labels: Record<string, string> = {}) =>
+      byName.get(name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value;
+    expect(value("clawhost_gateway_up", { gateway: "fig" })).toBe("1");
+    expect(value("clawhost_gateway_state", { gateway: "fig", state: "ready" })).toBe("1");
+    expect(value("clawhost_gateway_state", { gateway: "fig", state: "failed" })).toBe("0");
+    expect(Number(value("clawhost_gateway_resident_memory_bytes", { gateway: "fig" }))).toBeGreaterThan(1e6);
+    expect(value("clawhost_gateway_config_updates_total", { gateway: "fig", outcome: "live" })).toBe("1");
+    expect(value("clawhost_gateway_rpc_errors_total", { gateway: "fig" })).toBe("1");
+    expect(value("clawhost_gateways", { state: "ready" })).toBe("1");
+    expect(Number(value("clawhost_events_total"))).toBe(host.snapshot().seq);
+    expect(byName.get("clawhost_gateway_restarts_total")?.type).toBe("COUNTER");
+
+    const diag = await gw.diagnostics();
+    expect(diag.gateway).toBe("fig");
+    expect(diag.versions.clawhost).toMatch(/^\d+\.\d+\.\d+/);
+    expect(diag.processTree.map((p) => p.pid)).toContain(gw.pid);
+    expect(diag.config).toMatchObject({ env: { vars: { REGION: "eu", OPENAI_API_KEY: "[redacted]" } }, gateway: { mode: "local" } });
+    expect(diag.recentEvents.some((r) => r.type === "ready")).toBe(true);
+    expect(diag.output.some((l) => l.includes("auth token is [redacted]"))).toBe(true);
+
+    const everything = JSON.stringify([await collect(host.events({ since: 0 }), (r) => r.seq === host.snapshot().seq), host.snapshot(), text, diag]);
+    expect(everything).toContain("[redacted]");
+    expect(everything).not.toContain(token);
+    expect(everything).not.toContain("sk-test-not-for-diagnostics");
+    await host.stopAll();
+    expect((await host.metrics()).includes('clawhost_gateway_up{gateway="fig"} 0')).toBe(true);
+  });
+});
+
