@@ -3,9 +3,9 @@ import { randomUUID } from "node:crypto";
 import type { ChildProcess } from "node:child_process";
 import { closeSync, openSync, readSync, statSync, watch } from "node:fs";
 import { delimiter, dirname } from "node:path";
-import { createInterface } from "node:readline";
 import type { InstanceContext } from "../context/context.js";
 import type { ResolvedRuntime } from "./runtime.js";
+import { readLines } from "./lines.js";
 import { ProcessTree } from "./tree.js";
 import type { KillReport } from "./tree.js";
 import { descendantsOf, isAlive, readProc } from "../fs/proc.js";
@@ -163,10 +163,7 @@ function spawnGateway(req: SpawnRequest): GatewayProcess {
     child.unref();
     stopOutput = followFile(ctx.outputFile, tailFrom, onLine);
   } else {
-    for (const stream of ["stdout", "stderr"] as const) {
-      const rl = createInterface({ input: child[stream]!, crlfDelay: Infinity });
-      rl.on("line", (line) => onLine(stream, line));
-    }
+    for (const stream of ["stdout", "stderr"] as const) readLines(child[stream]!, (line) => onLine(stream, line));
   }
   // Just spawned: no children to learn yet; the sampler's next ticks find them.
   const tree = new ProcessTree({ pid, startTime: readProc(pid)?.startTime ?? -1 }, { refresh: false, marker: `${RUN_ID_VAR}=${runId}` });
