@@ -79,6 +79,8 @@ export const hostOptionsSchema = z
       .object({ replay: z.number().int().min(1).max(1_000_000).default(1_000) })
       .strict()
       .default({ replay: 1_000 }),
+    // Parsed by observe/logs (its own schema) when the host is built and at each add().
+    logs: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 
@@ -137,6 +139,29 @@ export interface HostOptions {
    * kept for consumers that resume with `since` (default 1000, ~0.5 KB each).
    */
   events?: { replay?: number };
+  /** Default log settings of every gateway (see {@link LogsSettings}). */
+  logs?: LogsSettings;
+}
+
+/**
+ * How a gateway's logs are kept (`gateway.logs()`, `<root>/<name>/logs/output.log`).
+ *
+ * @example
+ * ```ts
+ * new GatewayHost({ root, logs: { ringSize: 5_000, maxFileBytes: 1 << 20, redact: [/sk-[A-Za-z0-9]+/] } });
+ * ```
+ */
+export interface LogsSettings {
+  /** Records kept in memory per gateway for `logs()` (default 1000). */
+  ringSize?: number;
+  /** Size at which `output.log` (the captured stdout/stderr) is rotated (default 10 MiB). */
+  maxFileBytes?: number;
+  /** Rotated output files kept besides the active one (default 5). */
+  keepFiles?: number;
+  /** A message longer than this is cut in the records (the file keeps it whole; default 4096). */
+  maxLineChars?: number;
+  /** Redacted from every record, file line, event and diagnostics, besides the token: strings literally, RegExps every match. */
+  redact?: Array<string | RegExp>;
 }
 
 /** Host options after parsing, with defaults applied. */
@@ -184,6 +209,7 @@ export const gatewaySpecSchema = z
     restart: restartPolicySchema.optional(),
     liveness: livenessSchema.optional(),
     outlive: z.boolean().optional(),
+    logs: z.record(z.string(), z.unknown()).optional(),
     profile: z.boolean().default(false),
   })
   .strict()
@@ -231,6 +257,8 @@ export interface GatewaySpec {
   liveness?: Partial<LivenessOptions> | false;
   /** Let this gateway outlive the host (see `HostOptions.outlive`). */
   outlive?: boolean;
+  /** Log settings of this gateway, over the host's (see {@link LogsSettings}). */
+  logs?: LogsSettings;
   /**
    * Take over the layout `openclaw --profile <name>` uses: state dir
    * `<profileHome>/.openclaw-<name>`, its `openclaw.json`, the workspace the config names

@@ -14,6 +14,7 @@ import type { ReadinessStrategy } from "../readiness/handshake.js";
 import { systemClock, Ticker } from "./clock.js";
 import type { Clock, Scheduler } from "./clock.js";
 import { EventJournal } from "../observe/events.js";
+import type { LogsOptions } from "../observe/logs/options.js";
 import type { EventDataMap, SupervisionOptions } from "./types.js";
 
 /** The port seam: bind probes and holder look-ups. */
@@ -55,6 +56,8 @@ export interface GatewayDeps {
   readiness: ReadinessStrategy;
   doctor: DoctorRunner;
   validator: () => ConfigValidator;
+  /** Log options of this gateway (the host's, then the spec's), parsed. */
+  logs?: LogsOptions;
   /** The host's event journal (`gateway.events()` reads its own records from it). */
   journal: EventJournal<EventDataMap>;
 }

@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import { EventEmitter } from "eventemitter3";
 import type { InstanceContext } from "../context/context.js";
 import { redactSecret } from "../context/secrets.js";
@@ -14,6 +15,8 @@ import type { ExitInfo } from "../process/spawn.js";
 import type { KillReport, Survivor } from "../process/tree.js";
 import type { Connection, HelloOk } from "../rpc/connection.js";
 import { parseEventsOptions } from "../observe/events.js";
+import { GatewayLogs } from "../observe/logs/logs.js";
+import type { LogRecord, LogsQuery } from "../observe/logs/types.js";
 import { clawhostVersion, describeTree, redactConfig } from "../observe/diagnostics.js";
 import { jsonSafe } from "../observe/json.js";
 import type { EventsOptions } from "../observe/types.js";
@@ -47,6 +50,8 @@ import type {
 
 /** Records of the event stream a diagnostics bundle carries at most. */
 const DIAGNOSTIC_EVENTS = 200;
+/** Log records a diagnostics bundle carries at most. */
+const DIAGNOSTIC_LOG_RECORDS = 200;
 /** SIGTERM grace for a hung gateway's tree (it answers nothing anyway). */
 const UNHEALTHY_GRACE_MS = 2_000;
 /** A stop's deadline beyond its grace: orphans, SIGKILL settling, the exit status. */
@@ -85,6 +90,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #config: ConfigStore;
   readonly #supervisor: Supervisor;
   readonly #liveness: LivenessMonitor | undefined;
+  readonly #logs: GatewayLogs;
   #run: Run | undefined;
   #token: string | undefined;
   /** Ending the tree of a run that ended unexpectedly; starts and stops wait for it. */
@@ -122,6 +128,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       },
     });
     this.#config.on("config", (c) => this.emit("config", c));
+    this.#logs = new GatewayLogs({
+      gateway: context.name,
+      dir: dirname(context.logFile),
+      openclawLogFile: context.logFile,
+      options: deps.logs,
+      onError: (err) =>
+        this.emit("warning", { code: "LOGS_UNAVAILABLE", message: err.message, details: { code: err.code, path: err.value } }),
+    });
   }
 
   /** The gateway's name. */
@@ -362,6 +376,29 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /**
+   * The gateway's logs: every line its process writes (stdout, stderr) and every line of
+   * OpenClaw's own log file, parsed into `{ seq, gateway, time, level, subsystem?, message,
+   * source }` and redacted (the token, and the `logs.redact` patterns). The last
+   * `logs.ringSize` records (default 1000) are kept; the output is also written to
+   * `<root>/<name>/logs/output.log`, rotated at `logs.maxFileBytes` keeping
+   * `logs.keepFiles` files (OpenClaw rotates its own file by its `logging.maxFileBytes`).
+   * First the kept records (`tail`: the newest n; `since`: after that `seq`, a `gap` record
+   * when some are gone), then with `follow` new ones as they come, across in-place
+   * restarts, crash restarts and adoption, until `signal` aborts or the loop breaks. A slow
+   * reader is a cursor, not a queue: it never blocks the host.
+   *
+   * @example
+   * ```ts
+   * for await (const r of gateway.logs({ tail: 100, follow: true, signal: AbortSignal.timeout(60_000) })) {
+   *   console.log(r.time, r.level, r.subsystem ?? r.source, r.message);
+   * }
+   * ```
+   */
+  logs(query?: LogsQuery): AsyncIterableIterator<LogRecord, undefined> {
+    return this.#logs.logs(query);
+  }
+
+  /**
    * This gateway's records of the host's event stream (`host.events()`): the same
    * `{ seq, time, gateway, type, data }` records and `seq` numbers, resumable with `since`
    * while the host's replay ring still holds them (else one `gap` record first).
@@ -416,6 +453,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       snapshot: this.snapshot(),
       recentEvents: this.#deps.journal.since(0).filter((r) => r.gateway === this.name).slice(-DIAGNOSTIC_EVENTS),
       output: run ? run.tail() : (this.#lastExit?.outputTail ?? []),
+      logTail: this.#logs.recent(DIAGNOSTIC_LOG_RECORDS),
       lastExit: this.#lastExit,
       config,
       processTree: run ? await describeTree(run.proc.alive()) : [],
@@ -497,11 +535,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     await this.dispose();
   }
 
-  /** @internal The host marks removed gateways unusable. */
-  markDisposed(): void {
+  /** @internal The host marks removed gateways unusable; resolves once their log files are closed (never rejects). */
+  markDisposed(): Promise<void> {
     this.#disposed = true;
     this.#supervisor.cancel();
     this.#config.unwatch();
+    return this.#logs.close();
   }
 
   /**
@@ -545,6 +584,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const env = this.#launchEnv();
     try {
       this.#token = await prepare(env);
+      // Before the process can print anything: the token is redacted from its first line.
+      this.#logs.setSecrets([this.#token]);
+      await this.#logs.open();
       let launched: Launched;
       try {
         launched = await launch(env, this.#token, deadline, signal);
@@ -649,7 +691,20 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       deps: this.#deps,
       config: this.#config,
       warn: (w) => this.emit("warning", w),
-      log: (stream, line) => this.emit("log", { stream, line }),
+      line: (stream, raw, run) => {
+        const record = this.#logs.ingest(stream, raw);
+        const redacted = this.#logs.redact(raw);
+        const line = run ? run.line(stream, redacted) : redacted;
+        this.emit("log", {
+          stream,
+          line,
+          seq: record?.seq,
+          level: record?.level ?? (stream === "stderr" ? "error" : "info"),
+          time: record?.time ?? new Date().toISOString(),
+          ...(record?.subsystem !== undefined ? { subsystem: record.subsystem } : {}),
+          message: record?.message ?? line,
+        });
+      },
       spawned: (run) => {
         this.#run = run;
         this.#adopted = run.proc.adopted;

@@ -30,8 +30,8 @@ export interface LaunchEnv {
   deps: GatewayDeps;
   config: ConfigStore;
   warn(w: GatewayWarning): void;
-  /** A line the run wrote (already kept in its tail, token redacted). */
-  log(stream: "stdout" | "stderr", line: string): void;
+  /** A line the process wrote (the run, once it exists, keeps it in its tail). */
+  line(stream: "stdout" | "stderr", raw: string, run: Run | undefined): void;
   /** The run exists: from here on a stop must end it. */
   spawned(run: Run): void;
 }
@@ -61,7 +61,7 @@ export async function launch(env: LaunchEnv, token: string, deadline: number, si
     ctx,
     token,
     outlive: deps.supervision.outlive,
-    onLine: (stream, raw) => env.log(stream, run ? run.line(stream, raw) : raw),
+    onLine: (stream, raw) => env.line(stream, raw, run),
   });
   run = new Run(proc, token);
   env.spawned(run);
@@ -155,7 +155,7 @@ async function adoptOrClean(env: LaunchEnv, token: string, signal: AbortSignal):
         });
       }
       let run: Run | undefined;
-      const proc = deps.spawner.adopt(id, rec.runId, ctx, (stream, raw) => env.log(stream, run ? run.line(stream, raw) : raw));
+      const proc = deps.spawner.adopt(id, rec.runId, ctx, (stream, raw) => env.line(stream, raw, run));
       run = new Run(proc, token);
       env.spawned(run);
       return { run, conn, readyMs: Math.round(performance.now() - t0), via: "adopted" };

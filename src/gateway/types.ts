@@ -8,6 +8,7 @@ import type { GatewayEventFrame } from "../rpc/connection.js";
 import type { LivenessOptions, RestartPolicy } from "../context/supervision.js";
 import type { GapData, StreamRecord } from "../observe/types.js";
 import type { TreeProcess } from "../observe/diagnostics.js";
+import type { LogLevel, LogRecord } from "../observe/logs/types.js";
 
 /**
  * Lifecycle state of a gateway (drawn in docs/lifecycle.md; legal moves in
@@ -54,10 +55,23 @@ export interface GatewayStateChange {
   to: GatewayState;
 }
 
-/** Payload of the `log` event: one line of the child's stdout or stderr, token redacted. */
+/**
+ * Payload of the `log` event: one line of the gateway process's stdout or stderr (in
+ * outlive and adopted mode both arrive as `stdout`), redacted (the token and the `logs.redact`
+ * patterns), with what clawhost parsed from it. OpenClaw's own log file is in
+ * `gateway.logs()` only.
+ */
 export interface GatewayLogLine {
   stream: "stdout" | "stderr";
+  /** The whole line, redacted. */
   line: string;
+  /** Its record in `gateway.logs()` (undefined for a blank line, which is not kept). */
+  seq: number | undefined;
+  level: LogLevel;
+  time: string;
+  subsystem?: string;
+  /** The text without timestamp, subsystem tag and colour codes. */
+  message: string;
 }
 
 /** Payload of the `warning` event: something worth knowing that does not stop the gateway. */
@@ -70,8 +84,10 @@ export interface GatewayWarning {
    * - `BOOT_CHANGED`: an adopted gateway had restarted in place since it was recorded.
    * - `PORT_STILL_BOUND`: after a stop, another process holds a port of the block (`ports`).
    * - `DISPOSE_INCOMPLETE`: `dispose()` could not end everything within its deadline (`details.problems`).
+   * - `LOGS_UNAVAILABLE`: the output log could not be written or OpenClaw's log file not followed
+   *   (`details.code`, `details.path`; once per kind); the gateway and `logs()` go on.
    */
-  code: "CDP_PORTS_BUSY" | "DOCTOR_RAN" | "ORPHAN_ENDED" | "STALE_LOCKS_REMOVED" | "BOOT_CHANGED" | "PORT_STILL_BOUND" | "DISPOSE_INCOMPLETE";
+  code: "CDP_PORTS_BUSY" | "DOCTOR_RAN" | "ORPHAN_ENDED" | "STALE_LOCKS_REMOVED" | "BOOT_CHANGED" | "PORT_STILL_BOUND" | "DISPOSE_INCOMPLETE" | "LOGS_UNAVAILABLE";
   message: string;
   ports?: number[];
   details?: Record<string, unknown>;
@@ -292,6 +308,8 @@ export interface GatewayDiagnostics {
   recentEvents: EventRecord[];
   /** The latest output lines of the running process (or of the last one). */
   output: string[];
+  /** The newest records of `gateway.logs()` (at most 200): output and OpenClaw's own log file. */
+  logTail: LogRecord[];
   lastExit: GatewayExitInfo | undefined;
   /** The config file, every value under a secret-looking key (token, apiKey, password, auth...) replaced by `[redacted]`; `{ error }` when it cannot be read. */
   config: Record<string, unknown>;

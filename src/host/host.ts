@@ -23,6 +23,7 @@ import { Gateway } from "../gateway/gateway.js";
 import { parseOperationOptions, timeoutMsSchema } from "../gateway/options.js";
 import { EventJournal, parseEventsOptions } from "../observe/events.js";
 import { renderMetrics } from "../observe/metrics.js";
+import { normalizeLogsOptions } from "../observe/logs/options.js";
 import { GATEWAY_STATES } from "../gateway/lifecycle.js";
 import type { EventsOptions } from "../observe/types.js";
 import type {
@@ -168,6 +169,7 @@ export class GatewayHost extends EventEmitter<HostEvents> {
       searchFrom: this.#opts.openclaw.searchFrom,
     });
     this.#journal = new EventJournal<EventDataMap>(this.#opts.events.replay);
+    normalizeLogsOptions(this.#opts.logs);
     this.#leases = new LeaseRegistry(leaseDir, { onWarning: (w) => this.#warn(w) });
     this.#range = this.#opts.ports ?? defaultPortRange();
   }
@@ -204,6 +206,7 @@ export class GatewayHost extends EventEmitter<HostEvents> {
     assertOptionsObject(spec, "add() needs a gateway spec object", 'pass a spec such as { name: "main" }.');
     const op = parseOperationOptions(opts, "add options", nameOf(spec));
     let s = normalizeGatewaySpec(spec);
+    const logs = normalizeLogsOptions(s.logs === undefined ? this.#opts.logs : { ...this.#opts.logs, ...s.logs }, s.name);
     if (op.signal?.aborted) throw alreadyAborted(s.name, "add", op.signal.reason);
     if (s.profile) {
       const layout = readProfileLayout(s.name, this.#opts.profileHome ?? defaultProfileHome());
@@ -289,6 +292,7 @@ export class GatewayHost extends EventEmitter<HostEvents> {
       defaultDeps({
         ticker: this.#ticker,
         journal: this.#journal,
+        logs,
         ...this.#seams,
         runtime: () => this.#runtime,
         readyTimeoutMs: o.readyTimeoutMs,
@@ -358,7 +362,7 @@ export class GatewayHost extends EventEmitter<HostEvents> {
       });
     }
     await gateway.stop(op);
-    gateway.markDisposed();
+    await gateway.markDisposed();
     this.#gateways.delete(name);
     await this.#leases.release(this.#opts.root, name);
     this.#publish(gateway, "removed", {});
@@ -533,7 +537,8 @@ export class GatewayHost extends EventEmitter<HostEvents> {
         else report.stopped.push(g.name);
       }),
     );
-    for (const g of gateways) g.markDisposed();
+    const closed = await within(Promise.all(gateways.map((g) => g.markDisposed())), Math.max(1_000, deadline - Date.now()));
+    if (closed === "timeout") report.problems.push(deadlineProblem(undefined, `the log files of root ${this.#opts.root} were not closed before the deadline.`));
     // The blocks stay reserved for this root (a new host on it gets them back), unheld.
     const detached = await within(this.#leases.detach(this.#opts.root, gateways.map((g) => g.name)), Math.max(1_000, deadline - Date.now()));
     if (detached === "timeout") report.problems.push(deadlineProblem(undefined, `the leases of root ${this.#opts.root} were not marked free before the deadline.`));
