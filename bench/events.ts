@@ -1,8 +1,9 @@
-// Event stream under a burst: one fake gateway writes 100,000 output lines at once (each a
-// `log` record of host.events()), read by a fast consumer (no work per record) and a slow
-// one (1 ms per record). Measured per run, in a fresh process: the host's RSS before, at
-// peak and after, the fast consumer's lag (records emitted but not yet read), what the
-// slow one got and missed, and the event-loop delay. Side by side with the obvious code
+// Event stream under bursts: one fake gateway writes 100,000 output lines at once (each a
+// `log` record of host.events()), five times, 3 s apart, read by a fast consumer (no work
+// per record) and a slow one (1 ms per record). Measured per run, in a fresh process: the
+// host's RSS before, at peak and after each burst, the heap still reachable at the end, the
+// fast consumer's lag (records emitted but not yet read), what the slow one got and
+// missed, and the event-loop delay. Side by side with the obvious code
 // (`host.on("gateway:log")` pushing into one array per consumer), alternating, medians.
 // Run: npm run bench:events                        (3 runs each; writes bench/reports/events.md)
 //      npm run bench:events -- --runs 1 --lines 20000   (smoke: writes events.smoke.md)
@@ -18,13 +19,16 @@ const { values: opts } = parseArgs({
     runs: { type: "string", default: "3" },
     lines: { type: "string", default: "100000" },
     replay: { type: "string", default: "1000" },
+    bursts: { type: "string", default: "5" },
     out: { type: "string" },
   },
 });
 const RUNS = Number(opts.runs);
 const LINES = Number(opts.lines);
 const REPLAY = Number(opts.replay);
-const full = RUNS >= 3 && LINES === 100_000 && REPLAY === 1_000;
+const BURSTS = Number(opts.bursts);
+const EVERY_MS = 3_000;
+const full = RUNS >= 3 && LINES === 100_000 && REPLAY === 1_000 && BURSTS === 5;
 const outFile = opts.out ?? new URL(`./reports/${full ? "events.md" : "events.smoke.md"}`, import.meta.url).pathname;
 const bin = new URL("../test/fixtures/fake-openclaw/openclaw.mjs", import.meta.url).pathname;
 const worker = new URL("./events-worker.mjs", import.meta.url).pathname;
@@ -48,6 +52,9 @@ interface Result {
   baseRssMb: number;
   peakRssMb: number;
   endRssMb: number;
+  afterBurstRssMb: number[];
+  retainedHeapMb: number;
+  slowBacklog: number;
   eldP99: number;
   eldMax: number;
 }
@@ -55,9 +62,9 @@ interface Result {
 function runOnce(mode: Mode, i: number): Promise<Result> {
   const dir = join(base, `${mode}-${i}`);
   mkdirSync(join(dir, "leases"), { recursive: true, mode: 0o700 });
-  const cfg = { mode, dist, bin, root: join(dir, "root"), leaseDir: join(dir, "leases"), ports: PORTS, lines: LINES, replay: REPLAY, timeoutMs: 120_000, settleMs: 2_000 };
+  const cfg = { mode, dist, bin, root: join(dir, "root"), leaseDir: join(dir, "leases"), ports: PORTS, lines: LINES, replay: REPLAY, bursts: BURSTS, everyMs: EVERY_MS, timeoutMs: 300_000, settleMs: 2_000 };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [worker, JSON.stringify(cfg)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--expose-gc", worker, JSON.stringify(cfg)], { stdio: ["ignore", "pipe", "inherit"] });
     let result: Result | undefined;
     createInterface({ input: child.stdout }).on("line", (line) => {
       if (line.startsWith("@bench ")) result = JSON.parse(line.slice(7)) as Result;
@@ -95,7 +102,8 @@ const row = (label: string, f: (r: Result) => number, d = 1, ratio = true): stri
 };
 const every = (mode: Mode, f: (r: Result) => number, d = 1): string => results[mode].map((r) => fmt(f(r), d)).join(", ");
 
-const report = `# Event stream under a burst of ${LINES.toLocaleString("en")} records
+const afterRows = Array.from({ length: BURSTS }, (_, k) => row(`host RSS 1 s after burst ${k + 1}, MB`, (r) => r.afterBurstRssMb[k] ?? Number.NaN)).join("\n");
+const report = `# Event stream under ${BURSTS} bursts of ${LINES.toLocaleString("en")} records
 ${full ? "" : `\n> **SMOKE RUN, not the report.** ${RUNS} run(s), ${LINES} lines, replay ${REPLAY}. \`npm run bench:events\` writes \`bench/reports/events.md\`.\n`}
 Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench:events\` on ${cpus().length} cores (${cpus()[0]?.model ?? "?"}),
 ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.versions.node}.
@@ -104,15 +112,18 @@ ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.vers
 
 - One host (fresh process, \`bench/events-worker.mjs\`), one fault-injection gateway with
   \`FAKE_GATEWAY_LOG_BURST=${LINES}\`: 0.3 s after ready it writes ${LINES.toLocaleString("en")} numbered lines to
-  stdout at once; each becomes a \`log\` record. Liveness off, so nothing else happens meanwhile.
+  stdout at once, ${BURSTS} times, ${EVERY_MS / 1000} s apart (each burst written once the previous one was read);
+  each line becomes a \`log\` record. Liveness off, so nothing else happens meanwhile.
 - **stream**: two consumers of \`host.events({ types: ["log"] })\` (replay ring ${REPLAY.toLocaleString("en")} records, the
   default). The fast one does no work per record; the slow one awaits 1 ms per record.
 - **naive** (the anchor): the code an application writes without the stream, two listeners on
   \`gateway:log\`, each pushing into its own array, drained by the same two consumers at
   the same pace. Nothing is dropped, so the slow consumer's backlog is held in memory.
 - Every 20 ms: the host's RSS, and the fast consumer's lag (burst records the host has
-  emitted minus those the consumer has read). The run ends 2 s after the fast consumer
-  read the last line. Event-loop delay: \`monitorEventLoopDelay({ resolution: 10 })\` from
+  emitted minus those the consumer has read); the RSS again 1 s after the fast consumer
+  read each burst's last line. The run ends 2 s after the last burst's last line; then
+  one forced GC (the worker runs with \`--expose-gc\`; clawhost never calls it) shows the
+  heap still reachable. Event-loop delay: \`monitorEventLoopDelay({ resolution: 10 })\` from
   ready to the end, minus the resolution.
 - ${RUNS} run(s) per side, alternating (stream first on even runs), medians.
 
@@ -123,8 +134,11 @@ ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.vers
 ${row("host RSS before the burst, MB", (r) => r.baseRssMb)}
 ${row("host RSS peak, MB", (r) => r.peakRssMb)}
 ${row("host RSS growth at peak, MB", (r) => r.peakRssMb - r.baseRssMb)}
-${row("host RSS 2 s after the burst, MB", (r) => r.endRssMb)}
-${row("burst as the fast consumer saw it (first to last line), ms", (r) => r.burstMs, 0)}
+${afterRows}
+${row("host RSS 2 s after the last burst, MB", (r) => r.endRssMb)}
+${row("heap still reachable at the end (after a forced GC), MB", (r) => r.retainedHeapMb)}
+${row("slow consumer's queue left at the end, records", (r) => r.slowBacklog, 0, false)}
+${row("first to last burst line, as the fast consumer read them, ms", (r) => r.burstMs, 0)}
 ${row("fast consumer lag, median of samples, records", (r) => r.lagMedian, 0)}
 ${row("fast consumer lag p99, records", (r) => r.lagP99, 0)}
 ${row("fast consumer lag max, records", (r) => r.lagMax, 0)}
@@ -137,10 +151,10 @@ ${row("event-loop delay max, ms", (r) => r.eldMax)}
 
 ## Every run
 
-| side | RSS growth MB | lag p99 | lag max | slow read | slow missed | ELD p99 ms |
-|---|---|---|---|---|---|---|
-| stream | ${every("stream", (r) => r.peakRssMb - r.baseRssMb)} | ${every("stream", (r) => r.lagP99, 0)} | ${every("stream", (r) => r.lagMax, 0)} | ${every("stream", (r) => r.slowGot, 0)} | ${every("stream", (r) => r.slowMissed, 0)} | ${every("stream", (r) => r.eldP99)} |
-| naive | ${every("naive", (r) => r.peakRssMb - r.baseRssMb)} | ${every("naive", (r) => r.lagP99, 0)} | ${every("naive", (r) => r.lagMax, 0)} | ${every("naive", (r) => r.slowGot, 0)} | ${every("naive", (r) => r.slowMissed, 0)} | ${every("naive", (r) => r.eldP99)} |
+| side | RSS growth MB | RSS after each burst MB | lag p99 | lag max | slow read | slow missed | ELD p99 ms |
+|---|---|---|---|---|---|---|---|
+| stream | ${every("stream", (r) => r.peakRssMb - r.baseRssMb)} | ${results.stream.map((r) => r.afterBurstRssMb.map((x) => x.toFixed(0)).join("/")).join(", ")} | ${every("stream", (r) => r.lagP99, 0)} | ${every("stream", (r) => r.lagMax, 0)} | ${every("stream", (r) => r.slowGot, 0)} | ${every("stream", (r) => r.slowMissed, 0)} | ${every("stream", (r) => r.eldP99)} |
+| naive | ${every("naive", (r) => r.peakRssMb - r.baseRssMb)} | ${results.naive.map((r) => r.afterBurstRssMb.map((x) => x.toFixed(0)).join("/")).join(", ")} | ${every("naive", (r) => r.lagP99, 0)} | ${every("naive", (r) => r.lagMax, 0)} | ${every("naive", (r) => r.slowGot, 0)} | ${every("naive", (r) => r.slowMissed, 0)} | ${every("naive", (r) => r.eldP99)} |
 `;
 writeFileSync(outFile, report);
 console.log(report);

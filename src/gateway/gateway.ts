@@ -40,6 +40,7 @@ import type {
   GatewayDiagnostics,
   GatewayEvents,
   GatewayExitInfo,
+  GatewayLogLine,
   GatewayResources,
   GatewaySnapshot,
   GatewayState,
@@ -692,18 +693,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       config: this.#config,
       warn: (w) => this.emit("warning", w),
       line: (stream, raw, run) => {
-        const record = this.#logs.ingest(stream, raw);
-        const redacted = this.#logs.redact(raw);
+        const { record, line: redacted } = this.#logs.ingestLine(stream, raw);
         const line = run ? run.line(stream, redacted) : redacted;
-        this.emit("log", {
-          stream,
-          line,
-          seq: record?.seq,
-          level: record?.level ?? (stream === "stderr" ? "error" : "info"),
-          time: record?.time ?? new Date().toISOString(),
-          ...(record?.subsystem !== undefined ? { subsystem: record.subsystem } : {}),
-          message: record?.message ?? line,
-        });
+        const event: GatewayLogLine = record
+          ? { stream, line, seq: record.seq, level: record.level, time: record.time, message: record.message }
+          : { stream, line, seq: undefined, level: stream === "stderr" ? "error" : "info", time: new Date().toISOString(), message: line };
+        if (record?.subsystem !== undefined) event.subsystem = record.subsystem;
+        this.emit("log", event);
       },
       spawned: (run) => {
         this.#run = run;

@@ -64,7 +64,8 @@ export class Run {
 
   /** One line of output, token redacted, kept in the tail; returns the redacted line. */
   line(stream: "stdout" | "stderr", raw: string): string {
-    const line = redactSecret(raw, this.#token);
+    // Lines fed through the gateway's logs are redacted already; this is the last guard.
+    const line = raw.includes(this.#token) ? redactSecret(raw, this.#token) : raw;
     this.#tail.push(`[${stream}] ${line}`);
     if (this.#tail.length > TAIL_LINES) this.#tail.shift();
     return line;

@@ -2,8 +2,10 @@
  * A JSON-safe copy of event data: plain objects, arrays, strings, finite numbers,
  * booleans and null. Dates become ISO strings, errors `{ name, code?, message }`,
  * BigInts strings; functions, symbols and `undefined` fields are dropped, cycles cut.
+ * Called once per event of a busy host: no allocation beyond the copy (the path of
+ * objects being copied is a small array, not a Set).
  */
-export function jsonSafe(value: unknown, seen = new Set<object>()): unknown {
+export function jsonSafe(value: unknown, path: object[] = []): unknown {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -22,19 +24,25 @@ export function jsonSafe(value: unknown, seen = new Set<object>()): unknown {
   if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
   if (obj instanceof Error) {
     const code = (obj as { code?: unknown }).code;
-    return { name: obj.name, ...(typeof code === "string" ? { code } : {}), message: obj.message };
+    return typeof code === "string" ? { name: obj.name, code, message: obj.message } : { name: obj.name, message: obj.message };
   }
-  if (seen.has(obj)) return undefined;
-  seen.add(obj);
+  if (path.includes(obj)) return undefined;
+  path.push(obj);
   try {
-    if (Array.isArray(obj)) return obj.map((v) => jsonSafe(v, seen) ?? null);
+    if (Array.isArray(obj)) {
+      const out = new Array<unknown>(obj.length);
+      for (let i = 0; i < obj.length; i++) out[i] = jsonSafe(obj[i], path) ?? null;
+      return out;
+    }
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(obj)) {
-      const safe = jsonSafe(v, seen);
+    for (const k in obj) {
+      if (!Object.hasOwn(obj, k)) continue;
+      const v = (obj as Record<string, unknown>)[k];
+      const safe = typeof v === "string" ? v : jsonSafe(v, path);
       if (safe !== undefined) out[k] = safe;
     }
     return out;
   } finally {
-    seen.delete(obj);
+    path.pop();
   }
 }

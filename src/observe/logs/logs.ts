@@ -4,7 +4,7 @@ import type { ClawhostError } from "../../errors.js";
 import { errnoOf, fsError } from "../../fs/errors.js";
 import { normalizeLogsOptions, parseLogsQuery } from "./options.js";
 import type { LogsOptions } from "./options.js";
-import { parseLine } from "./parse.js";
+import { cleanLine, parseClean, parseLine } from "./parse.js";
 import type { LineSource, ParsedLine } from "./parse.js";
 import { createRedactor } from "./redact.js";
 import type { Redactor } from "./redact.js";
@@ -144,6 +144,15 @@ export class GatewayLogs {
   }
 
   /**
+   * {@link ingest}, also returning the whole line as kept: colour codes and a trailing
+   * `\r` removed, redacted (`record` is undefined for a blank line, which is not kept).
+   */
+  ingestLine(stream: "stdout" | "stderr", raw: string): { record: LogRecord | undefined; line: string } {
+    const line = cleanLine(raw, this.#redactor);
+    return { record: this.#ingest(stream, line, true), line };
+  }
+
+  /**
    * The records: first the kept ones (`tail`, `since`), then with `follow` new ones as
    * they come, until `signal` aborts, the reader stops, or the logs are closed. Bad
    * options throw `CLAWHOST_INVALID_OPTIONS` here, not at the first `next()`.
@@ -179,9 +188,9 @@ export class GatewayLogs {
     await this.close();
   }
 
-  #ingest(source: LineSource, line: string): LogRecord | undefined {
+  #ingest(source: LineSource, line: string, clean = false): LogRecord | undefined {
     if (this.#closed || line.trim() === "") return undefined;
-    const parsed = parseLine(line, source, this.#redactor, new Date());
+    const parsed = clean ? parseClean(line, source, this.#redactor, new Date()) : parseLine(line, source, this.#redactor, new Date());
     if (source !== "openclaw-file") this.#writer.write(this.#fileLine(source, parsed));
     const record = this.#ring.append((seq) => this.#record(seq, source, parsed));
     try {

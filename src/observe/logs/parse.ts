@@ -53,7 +53,16 @@ const FIELDS_MAX_CHARS = 2_048;
  * ```
  */
 export function parseLine(raw: string, source: LineSource, redact: Redactor, receivedAt: Date): ParsedLine {
-  const text = redact.text(stripVTControlCharacters(raw).replace(/\r$/, ""));
+  return parseClean(cleanLine(raw, redact), source, redact, receivedAt);
+}
+
+/** A raw line without colour codes and trailing `\r`, redacted: what is kept of it as text. */
+export function cleanLine(raw: string, redact: Redactor): string {
+  return redact.text(stripVTControlCharacters(raw).replace(/\r$/, ""));
+}
+
+/** {@link parseLine} of a line {@link cleanLine} already cleaned. */
+export function parseClean(text: string, source: LineSource, redact: Redactor, receivedAt: Date): ParsedLine {
   const json = text.startsWith("{") ? tryJson(text) : undefined;
   if (json) return fromJson(redact.value(json) as Record<string, unknown>, text, source, receivedAt);
   return fromText(text, source, receivedAt);
