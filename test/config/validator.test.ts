@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
@@ -25,6 +26,20 @@ function check(v: ValidatorProcess, config: unknown): { issues: Promise<ConfigIs
   return { issues, proc: { pid: p.pid, startTime: p.startTime } };
 }
 const gone = (id: ProcIdentity, what: string): Promise<void> => waitUntil(() => !isAlive(id), what);
+const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
+
+/** The code cache's header names its own hash; the V8 cache's names the code's and its own. */
+function cachesValid(file: string): boolean {
+  const base = file.replace(/\.json$/, "");
+  if (!existsSync(`${base}.validator.js`) || !existsSync(`${base}.validator.v8`)) return false;
+  const code = readFileSync(`${base}.validator.js`, "utf8");
+  const nl = code.indexOf("\n");
+  const codeHash = code.slice(0, nl).split(" ")[3];
+  const v8 = readFileSync(`${base}.validator.v8`);
+  const v8nl = v8.indexOf(10);
+  const [, forCode, v8Hash] = v8.subarray(0, v8nl).toString("latin1").split(" ");
+  return codeHash === sha256(code.slice(nl + 1)) && forCode === codeHash && v8Hash === sha256(v8.subarray(v8nl + 1));
+}
 
 describe("the config validator process", () => {
   it("answers each check in order, ends after idleMs, and the next check starts a new one", async () => {
@@ -81,6 +96,29 @@ describe("the config validator process", () => {
     await gone(proc, "the failed validator to end");
   });
 
+  it("caches the compiled validator beside the schema, and rebuilds a corrupt schema, code or V8 cache", async () => {
+    const file = schemaFile();
+    const v = new ValidatorProcess(file, runtime, 200);
+    const first = check(v, { env: { vars: { A: 1 } } });
+    expect(await first.issues).toMatchObject([{ path: "env.vars.A" }]);
+    await waitUntil(() => cachesValid(file), "the validator caches");
+    await gone(first.proc, "the first validator to end");
+    const base = file.replace(/\.json$/, "");
+    const code = readFileSync(`${base}.validator.js`, "utf8");
+    for (const [f, data] of [
+      [file, "{ not json"],
+      [`${base}.validator.js`, code.slice(0, code.length / 2)],
+      [`${base}.validator.v8`, "clawhost-v8 garbage"],
+    ] as const) {
+      writeFileSync(f, data);
+      const { issues, proc } = check(v, { env: { vars: { A: 1 } } });
+      expect(await issues).toMatchObject([{ path: "env.vars.A" }]);
+      expect(await v.validate({ env: { vars: { A: "1" } } })).toEqual([]);
+      await waitUntil(() => cachesValid(file), `the validator caches rebuilt after ${f} was corrupted`);
+      expect(JSON.parse(readFileSync(file, "utf8"))).toMatchObject({ type: "object" });
+      await gone(proc, "the validator to end");
+    }
+  });
 });
 
 describe("the config validator process and its host process", () => {
