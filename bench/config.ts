@@ -61,7 +61,7 @@ async function round(method: Method, r: number): Promise<Round> {
 }
 
 // Part two: the first validated update of a process. OpenClaw's 2.4 MB schema takes
-// seconds to compile; clawhost does it in a worker thread. Side by side: the same compile
+// seconds to compile; clawhost does it in its validator process. Side by side: the same compile
 // and check with ajv on the main thread. Each measurement in a fresh process.
 const VALIDATE_ROUNDS = 5;
 const validatePath = new URL("./validate-worker.mjs", import.meta.url).pathname;
@@ -116,7 +116,7 @@ against write-file-atomic: ${(clawWall / median(results["write-file-atomic"].map
 
 OpenClaw's own schema (\`openclaw config schema\`, 2.4 MB, cached on disk) is compiled
 once per process. *clawhost*: the first \`gateway.updateConfig()\` of a fresh process,
-schema compiled and checked in clawhost's worker thread. *inline*: the same schema
+schema loaded and checked in clawhost's validator process (a child process; from its code cache when one is there). *inline*: the same schema
 compiled and one config checked with ajv on the main thread. Each a fresh process,
 alternating, ${VALIDATE_ROUNDS} rounds. *Longest event-loop stall*: the longest gap between runs of a 5 ms
 interval timer while it happened (what every other gateway's liveness probe, RPC and
@@ -124,7 +124,7 @@ timer in the host would wait).
 
 | | time to done, median | longest event-loop stall, median (all rounds) |
 |---|---|---|
-| clawhost (worker thread) | ${Math.round(median(firstUpdate.clawhost.map((x) => x.ms)))} ms | ${Math.round(median(firstUpdate.clawhost.map((x) => x.maxGapMs)))} ms (${firstUpdate.clawhost.map((x) => Math.round(x.maxGapMs)).join(", ")}) |
+| clawhost (validator process) | ${Math.round(median(firstUpdate.clawhost.map((x) => x.ms)))} ms | ${Math.round(median(firstUpdate.clawhost.map((x) => x.maxGapMs)))} ms (${firstUpdate.clawhost.map((x) => Math.round(x.maxGapMs)).join(", ")}) |
 | inline (main thread) | ${Math.round(median(firstUpdate.inline.map((x) => x.ms)))} ms | ${Math.round(median(firstUpdate.inline.map((x) => x.maxGapMs)))} ms (${firstUpdate.inline.map((x) => Math.round(x.maxGapMs)).join(", ")}) |
 `;
 writeFileSync(new URL("./reports/config.md", import.meta.url), report);

@@ -46,7 +46,7 @@ export interface SoakSample {
   handleTypes: Record<string, number>;
   /** Open file descriptors (/proc/self/fd): sockets, files, watchers, pipes, ref'd or not. */
   fds: number;
-  /** Threads: line of /proc/self/status (the validator worker adds one while it lives). */
+  /** Threads: line of /proc/self/status. */
   threads: number;
   validatorAlive: boolean;
   /** CPU of the host process since the previous sample, % of one core. */
@@ -105,9 +105,9 @@ export interface Incident {
   detail: string;
 }
 
-/** One life of a worker thread of the host process (clawhost's config validator). */
+/** One life of clawhost's config validator, a child process of the host process. */
 export interface ValidatorLife {
-  threadId: number;
+  pid: number;
   createdAtS: number;
   rssAtCreateMb: number;
   /** Highest RSS at a sample while it lived. */
@@ -115,6 +115,8 @@ export interface ValidatorLife {
   exitedAtS?: number;
   rssAtExitMb?: number;
   rssAfter10sMb?: number;
+  /** The validator process's own peak RSS (VmHWM), at its last sighting. */
+  ownPeakMb?: number;
 }
 
 export interface SoakStarted {
@@ -297,7 +299,7 @@ export function renderSoakReport(run: SoakRun): string {
 
   const validatorRows = (result?.validators ?? []).map(
     (v, i) =>
-      `| ${i + 1} | ${clock(v.createdAtS)} | ${v.exitedAtS === undefined ? "alive at the end" : `${clock(v.exitedAtS)} (${fmt(v.exitedAtS - v.createdAtS, 0)} s)`} | ${fmt(v.rssAtCreateMb, 1)} | ${fmt(v.peakRssMb, 1)} | ${fmt(v.rssAtExitMb, 1)} | ${fmt(v.rssAfter10sMb, 1)} | ${fmt(diff(v.rssAfter10sMb, v.peakRssMb), 1)} |`,
+      `| ${i + 1} | ${clock(v.createdAtS)} | ${v.exitedAtS === undefined ? "alive at the end" : `${clock(v.exitedAtS)} (${fmt(v.exitedAtS - v.createdAtS, 0)} s)`} | ${fmt(v.rssAtCreateMb, 1)} | ${fmt(v.peakRssMb, 1)} | ${fmt(v.rssAtExitMb, 1)} | ${fmt(v.rssAfter10sMb, 1)} | ${fmt(diff(v.rssAfter10sMb, v.peakRssMb), 1)} | ${fmt(v.ownPeakMb, 1)} |`,
   );
 
   const allEvents = result?.events ?? samples.at(-1)?.events ?? {};
@@ -361,10 +363,10 @@ ${run.error ? `\n**The run failed:** \`${run.error.split("\n")[0]}\`; the figure
 - **Samples** every ${c.sampleMs / 1000} s, inside the host process: \`VmRSS\`, \`process.memoryUsage()\`
   (heapUsed, heapTotal, external; no forced GC), listeners (sum of \`listenerCount\` over \`eventNames()\`
   of the host and both gateways; the bench's own momentary waits subtracted), \`process.getActiveResourcesInfo()\`
-  (ref'd handles and requests only: clawhost's timers and the validator worker are unref'd and do not
-  appear), open fds (\`/proc/self/fd\`), threads (\`/proc/self/status\`), the validator worker (every
-  \`Worker\` the process creates is seen through the \`worker_threads\` diagnostics channel; clawhost's
-  config validator is the only one), CPU and event-loop delay since the previous sample, and each
+  (ref'd handles and requests only: clawhost's timers and the idle validator process are unref'd and do not
+  appear), open fds (\`/proc/self/fd\`), threads (\`/proc/self/status\`), the config validator (a child
+  process, \`clawhost-config-validator\`, looked for among this process's children every 1 s, with its own
+  peak RSS), CPU and event-loop delay since the previous sample, and each
   gateway's tree RSS (\`gateway.resources\`). The parent adds the watchdog's RSS.
 - **Consumer**: for the whole run the host process subscribes to \`gateway:state\`, \`ready\`, \`exit\`, \`log\`,
   \`warning\`, \`unhealthy\`, \`backoff\`, \`config\`, \`lease-moved\` and each gateway's \`event\`, counting them.
@@ -428,24 +430,25 @@ ${
   rssWarm === undefined || rssLast === undefined
     ? "Too short a run to compare the windows."
     : rssLast - rssWarm > Math.max(5, rssWarm * 0.05)
-      ? `**RSS grew** by ${fmt(rssLast - rssWarm, 1, " MB")} between the windows${lastS.some((s) => s.validatorAlive) !== warmS.some((s) => s.validatorAlive) ? " (the validator worker was alive in one window and not the other: compare the rows above)" : ""}.`
+      ? `**RSS grew** by ${fmt(rssLast - rssWarm, 1, " MB")} between the windows${lastS.some((s) => s.validatorAlive) !== warmS.some((s) => s.validatorAlive) ? " (the validator was alive in one window and not the other: compare the rows above)" : ""}.`
       : rssLast - rssWarm < -Math.max(5, rssWarm * 0.05)
         ? `RSS fell by ${fmt(rssWarm - rssLast, 1, " MB")} between the windows.`
         : `RSS in the last window is within 5 % (and 5 MB) of the warm-up window's.`
 }
 
-### The config validator worker
+### The config validator
 
 ${
   validatorRows.length === 0
-    ? "No validator worker was started (no config update validated)."
-    : `${validatorRows.length} worker ${validatorRows.length === 1 ? "life" : "lives"} (clawhost ends it after 30 s without a request; each burst starts a new one and compiles the schema again).
+    ? "No validator process was started (no config update validated)."
+    : `${validatorRows.length} validator ${validatorRows.length === 1 ? "life" : "lives"}, each a child process of the host (clawhost ends it after 30 s without a request; each burst starts a new one, which loads the compiled schema from its cache).
+RSS columns are the host process's; the validator's own peak is the last column.
 
-| # | created | released (lived) | RSS at create MB | peak RSS at a sample while alive MB | RSS at release MB | RSS 10 s after MB | peak - after |
-|---|---|---|---|---|---|---|---|
+| # | created | released (lived) | RSS at create MB | peak RSS at a sample while alive MB | RSS at release MB | RSS 10 s after MB | peak - after | validator's own peak MB |
+|---|---|---|---|---|---|---|---|---|
 ${validatorRows.join("\n")}
 
-Samples after the warm-up started: RSS median ${fmt(median(withV.map((s) => s.rssMb)), 1, " MB")} with the worker alive (${withV.length} samples),
+Samples after the warm-up started: RSS median ${fmt(median(withV.map((s) => s.rssMb)), 1, " MB")} with the validator alive (${withV.length} samples),
 ${fmt(median(withoutV.map((s) => s.rssMb)), 1, " MB")} without it after its first release (${withoutV.length} samples): ${signed(diff(median(withoutV.map((s) => s.rssMb)), median(withV.map((s) => s.rssMb))), 1, " MB")} while alive.
 Threads: ${range(after.filter((s) => s.validatorAlive).map((s) => s.threads))} with it, ${range(after.filter((s) => !s.validatorAlive).map((s) => s.threads))} without.`
 }

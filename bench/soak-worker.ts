@@ -4,10 +4,8 @@
 // a look for anything left. Started by bench/soak.ts; talks to it in stdout lines that
 // start with "@soak " (JSON). Everything it measures is this process: the host as a
 // consumer's process would carry it.
-import diagnostics from "node:diagnostics_channel";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import type { Worker } from "node:worker_threads";
 import type { Gateway, GatewayExitInfo, GatewayReadyInfo, GatewayUnhealthyInfo } from "clawhost";
 import { CLK_TCK, cpuTicks, isAlive, sleep } from "./procfs.ts";
 import type { FaultKind, FaultRecord, Incident, SoakMessage, SoakSample, SoakWorkerConfig, SoakWorkerResult, ValidatorLife } from "./soak-report.ts";
@@ -25,25 +23,59 @@ function status(): { rssKb: number; threads: number } {
 }
 const rssMb = (): number => Math.round((status().rssKb / 1024) * 10) / 10;
 
-// ---- the validator worker: every Worker this process creates (clawhost makes one, the
-// config validator; the bench none) is seen through Node's diagnostics channel ----------
+// ---- the config validator: a child process of this one (clawhost-config-validator),
+// seen by a 1 s look at this process's children (/proc/self/task/*/children) -----------
 const validators: ValidatorLife[] = [];
 let validatorsAlive = 0;
-diagnostics.subscribe("worker_threads", (message) => {
-  const worker = (message as { worker: Worker }).worker;
-  const life: ValidatorLife = { threadId: worker.threadId, createdAtS: now(), rssAtCreateMb: rssMb(), peakRssMb: rssMb() };
-  validators.push(life);
-  validatorsAlive++;
-  worker.once("exit", () => {
+const VALIDATOR_TITLE = "clawhost-config-validator";
+function ownChildren(): number[] {
+  const pids: number[] = [];
+  for (const tid of readdirSync("/proc/self/task")) {
+    try {
+      pids.push(...readFileSync(`/proc/self/task/${tid}/children`, "utf8").split(" ").filter(Boolean).map(Number));
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return pids;
+}
+const hwmMb = (pid: number): number | undefined => {
+  try {
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+    return Number.isFinite(kb) ? Math.round((kb / 1024) * 10) / 10 : undefined;
+  } catch {
+    return undefined;
+  }
+};
+setInterval(() => {
+  const live = new Set(
+    ownChildren().filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith(VALIDATOR_TITLE) && isAlive(pid);
+      } catch {
+        return false;
+      }
+    }),
+  );
+  for (const pid of live) {
+    let life = validators.find((v) => v.pid === pid && v.exitedAtS === undefined);
+    if (!life) {
+      life = { pid, createdAtS: now(), rssAtCreateMb: rssMb(), peakRssMb: rssMb() };
+      validators.push(life);
+      validatorsAlive++;
+    }
+    life.ownPeakMb = hwmMb(pid) ?? life.ownPeakMb;
+  }
+  for (const life of validators) {
+    if (life.exitedAtS !== undefined || live.has(life.pid)) continue;
     validatorsAlive--;
     life.exitedAtS = now();
     life.rssAtExitMb = rssMb();
-    // RSS drops as the thread's heap is unmapped; read again once that settled.
     setTimeout(() => {
       life.rssAfter10sMb = rssMb();
     }, 10_000).unref();
-  });
-});
+  }
+}, 1_000).unref();
 
 // ---- seeded PRNG (mulberry32) --------------------------------------------------------
 function prng(seed: number): () => number {

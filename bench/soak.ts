@@ -2,7 +2,7 @@
 // while faults land on a seeded PRNG every 45-90 s: kill -9 of a gateway, SIGSTOP of a
 // gateway (liveness must catch it), and bursts of concurrent config updates (none may be
 // lost). Recovery times, and every 10 s the host's RSS, heap, listeners, handles, fds,
-// threads and whether the config validator worker is alive. At the end: stop, dispose,
+// threads and whether the config validator process is alive. At the end: stop, dispose,
 // nothing left. Writes bench/reports/soak.md (real openclaw, >= 30 min) or soak.smoke.md.
 // Run: npm run bench:soak                                  (real openclaw, 30 min)
 //      npm run bench:soak -- --fake --minutes 2            (smoke: the fake gateway)

@@ -1,7 +1,7 @@
 // One measurement of the config benchmark's second part, in a fresh process (a process
 // compiles OpenClaw's schema once). argv: mode, root.
 //   clawhost: the first gateway.updateConfig() of a process (schema loaded, compiled and
-//             checked in clawhost's worker thread)
+//             checked in clawhost's validator process)
 //   inline:   the same schema compiled and checked with ajv on the main thread
 // Prints {"ms", "maxGapMs"}: time to the update's end, and the longest the event loop
 // went without running a 5 ms interval timer meanwhile.
