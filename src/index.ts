@@ -28,7 +28,8 @@ export type {
   EventType,
   HostWarning,
 } from "./gateway/types.js";
-export type { EventsOptions, GapData } from "./observe/types.js";
+export type { EventsOptions, GapData, StreamRecord } from "./observe/types.js";
+export type { LogGap, LogLevel, LogRecord, LogSource, LogsQuery } from "./observe/logs/types.js";
 export type { TreeProcess } from "./observe/diagnostics.js";
 export { METRICS_CONTENT_TYPE } from "./observe/metrics.js";
 export type { ExitReason } from "./process/exit.js";
@@ -45,7 +46,7 @@ export type { InstanceContext } from "./context/context.js";
 export type { PortBlock, PortRange } from "./ports/block.js";
 export { MAX_BASE_PORT, PORT_BLOCK_SPAN, PORT_BLOCK_STRIDE } from "./ports/block.js";
 export { GATEWAY_NAME_PATTERN } from "./context/schema.js";
-export type { GatewaySpec, HostOptions } from "./context/schema.js";
+export type { GatewaySpec, HostOptions, LogsSettings } from "./context/schema.js";
 export { ClawhostError, isClawhostError } from "./errors.js";
 export type { ClawhostErrorCode, ClawhostErrorInit } from "./errors.js";
 export type { GatewayErrorShape, GatewayEventFrame, HelloOk } from "./rpc/connection.js";

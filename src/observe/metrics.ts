@@ -23,7 +23,7 @@ export interface HostFigures {
   gateways: GatewayFigures[];
 }
 
-/** The content type of {@link renderMetrics}' text (Prometheus text exposition 0.0.4). */
+/** The content type of `host.metrics()`' text (Prometheus text exposition 0.0.4). */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /**
