@@ -49,4 +49,5 @@ export type { GatewaySpec, HostOptions } from "./context/schema.js";
 export { ClawhostError, isClawhostError } from "./errors.js";
 export type { ClawhostErrorCode, ClawhostErrorInit } from "./errors.js";
 export type { GatewayErrorShape, GatewayEventFrame, HelloOk } from "./rpc/connection.js";
+export { SUPPORTED_OPENCLAW } from "./process/runtime.js";
 export type { ResolvedRuntime } from "./process/runtime.js";
