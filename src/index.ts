@@ -50,4 +50,5 @@ export type { GatewaySpec, HostOptions, LogsSettings } from "./context/schema.js
 export { ClawhostError, isClawhostError } from "./errors.js";
 export type { ClawhostErrorCode, ClawhostErrorInit } from "./errors.js";
 export type { GatewayErrorShape, GatewayEventFrame, HelloOk } from "./rpc/connection.js";
+export { SUPPORTED_OPENCLAW } from "./process/runtime.js";
 export type { ResolvedRuntime } from "./process/runtime.js";

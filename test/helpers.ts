@@ -4,13 +4,29 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
-import type { Gateway, GatewayEvents, GatewayHost, HostEvents } from "clawhost";
+import type { Gateway, GatewayEvents, GatewayHost, HostEvents, HostOptions } from "clawhost";
 import { descendantsOf, isAlive, listProcs, readCmdline, readProc } from "../src/fs/proc.js";
 import type { ProcIdentity } from "../src/fs/proc.js";
 import { canBind } from "../src/ports/probe.js";
+import { resolveRuntime } from "../src/process/runtime.js";
 
 /** The fault-injection gateway (test/fixtures/fake-openclaw), as an `openclaw.bin`. */
 export const FAKE_OPENCLAW = fileURLToPath(new URL("./fixtures/fake-openclaw/openclaw.mjs", import.meta.url));
+
+/**
+ * The real OpenClaw the real-gateway suites run: the pinned devDependency, found with zero
+ * configuration, or the executable `CLAWHOST_TEST_OPENCLAW_BIN` names (`npm run
+ * test:compat -- <version>` sets it). `label` names the version when it is not the pinned one.
+ */
+export const REAL_OPENCLAW: { label: string; bin: string | undefined } = (() => {
+  const bin = process.env.CLAWHOST_TEST_OPENCLAW_BIN || undefined;
+  return { label: bin ? `openclaw-${resolveRuntime({ bin }).openclawVersion}` : "openclaw", bin };
+})();
+
+/** Host options of a real-gateway suite: `REAL_OPENCLAW.bin` as `openclaw.bin` when set. */
+export function realHostOptions(root: string, ports: { from: number; to: number }): HostOptions {
+  return { root, ports, ...(REAL_OPENCLAW.bin ? { openclaw: { bin: REAL_OPENCLAW.bin } } : {}) };
+}
 
 /**
  * How long a test waits for an event or a condition before it gives up with a message.

@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { constants } from "node:os";
 
 /** One process as `/proc/<pid>/stat` describes it. */
 export interface ProcInfo {
@@ -102,4 +104,22 @@ export function readCmdline(pid: number): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether the process handles `sig` itself: the signal's bit in the `SigCgt` mask of
+ * `/proc/<pid>/status`. `undefined` when the process is gone or the mask unreadable.
+ * (Every Node process catches SIGUSR1 for its inspector; SIGUSR2 only with a listener.)
+ */
+export async function catchesSignal(pid: number, sig: NodeJS.Signals): Promise<boolean | undefined> {
+  let status: string;
+  try {
+    status = await readFile(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return undefined;
+  }
+  const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  const n = constants.signals[sig];
+  if (!mask || !n) return undefined;
+  return ((BigInt(`0x${mask}`) >> BigInt(n - 1)) & 1n) === 1n;
 }

@@ -131,6 +131,19 @@ export function illegalState(name: string, what: string, state: GatewayState, fi
   return new ClawhostError("CLAWHOST_ILLEGAL_STATE", `cannot ${what}: the gateway is ${state}.`, { gateway: name, value: state, fix });
 }
 
+export function restartUnsupported(name: string, version: string, pid: number): ClawhostError {
+  return new ClawhostError(
+    "CLAWHOST_RESTART_UNSUPPORTED",
+    `OpenClaw ${version} (pid ${pid}) offers no in-place restart clawhost knows: its hello-ok lists no gateway.restart.request, and it does not handle SIGUSR2.`,
+    {
+      gateway: name,
+      value: version,
+      fix: "use restart() without inPlace (a new process), or an OpenClaw in the supported range (docs/openclaw-compat.md).",
+      details: { pid, version },
+    },
+  );
+}
+
 export function notReady(name: string, method: string, state: GatewayState): ClawhostError {
   return new ClawhostError("CLAWHOST_NOT_READY", `cannot call ${method}: the gateway is ${state}.`, {
     gateway: name,

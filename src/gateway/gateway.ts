@@ -24,7 +24,7 @@ import type { GatewayDeps } from "./deps.js";
 import { deadlineProblem, problemOf, within } from "./dispose.js";
 import * as errors from "./errors.js";
 import { explainExit } from "./exit.js";
-import { followInPlaceRestart } from "./inplace.js";
+import { askInPlaceRestart, followInPlaceRestart, inPlaceRestartWay } from "./inplace.js";
 import { launch, prepare, recordRun } from "./launch.js";
 import type { Launched, LaunchEnv } from "./launch.js";
 import { Lifecycle, PROCESS_STATES } from "./lifecycle.js";
@@ -241,10 +241,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /**
-   * Stop, then start again (a new process, a new `bootId`); with `inPlace: true`, SIGUSR2
-   * instead: the same process restarts itself and the promise resolves at the new
-   * `bootId`'s hello-ok. Concurrent calls share one restart. `inPlace` on a gateway that
-   * is not `ready` throws `CLAWHOST_ILLEGAL_STATE`.
+   * Stop, then start again (a new process, a new `bootId`); with `inPlace: true`, ask
+   * OpenClaw to restart itself instead (`gateway.restart.request` when its hello-ok lists
+   * it, else SIGUSR2 when the process handles that): the same process restarts and the
+   * promise resolves at the new `bootId`'s hello-ok. Concurrent calls share one restart.
+   * `inPlace` on a gateway that is not `ready` throws `CLAWHOST_ILLEGAL_STATE`; on an
+   * OpenClaw that offers neither way, `CLAWHOST_RESTART_UNSUPPORTED` (nothing is sent).
    *
    * @example
    * ```ts
@@ -671,16 +673,30 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   async #restartInPlace(opts: OperationOptions): Promise<void> {
     const run = this.#run!;
+    const way = await inPlaceRestartWay(this.name, run);
+    // The look at /proc took a turn: a stop or an exit may have come first.
+    if (this.#run !== run || this.#life.state !== "ready") throw errors.illegalState(this.name, "restart in place", this.#life.state, "an in-place restart needs a ready gateway; use restart() without inPlace, or start() first.");
     const oldBoot = this.bootId;
+    const asking = new AbortController();
     const waiting = this.#life.waitFor(
       (state) => {
         if (state === "ready") return this.bootId !== oldBoot ? true : undefined;
         if (state === "restarting") return undefined;
         return this.#lastError ?? errors.notReady(this.name, "restart", state);
       },
-      { timeoutMs: opts.timeoutMs ?? this.#deps.readyTimeoutMs, ...(opts.signal ? { signal: opts.signal } : {}), what: "ready after an in-place restart" },
+      {
+        timeoutMs: opts.timeoutMs ?? this.#deps.readyTimeoutMs,
+        signal: opts.signal ? AbortSignal.any([opts.signal, asking.signal]) : asking.signal,
+        what: "ready after an in-place restart",
+      },
     );
-    run.proc.signal("SIGUSR2");
+    try {
+      await askInPlaceRestart(run, way, (method, params) => this.call(method, params));
+    } catch (err) {
+      asking.abort();
+      await waiting.catch(() => undefined);
+      throw err;
+    }
     await waiting;
   }
 

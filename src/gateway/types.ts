@@ -17,8 +17,9 @@ import type { LogLevel, LogRecord } from "../observe/logs/types.js";
  * - `stopped`: no process. `start()` leaves it.
  * - `starting`: spawned (or being adopted), waiting for `hello-ok`.
  * - `ready`: answered `hello-ok`; liveness is probed.
- * - `restarting`: the gateway announced an in-place restart (SIGUSR2 or a config change
- *   it applies by restarting); same process, waiting for the new `bootId`.
+ * - `restarting`: the gateway announced an in-place restart (`restart({ inPlace: true })`,
+ *   its own restart signal, or a config change it applies by restarting); same process,
+ *   waiting for the new `bootId`.
  * - `unhealthy`: liveness probes failed; the tree is being ended, then policy decides.
  * - `backoff`: waiting to restart after an unexpected end.
  * - `stopping`: clawhost is ending the tree.
@@ -230,8 +231,10 @@ export interface DisposeReport {
 /** Options of `gateway.restart()`. */
 export interface RestartOptions extends OperationOptions {
   /**
-   * Restart inside the same process with SIGUSR2 (OpenClaw's own restart): same pid,
-   * new `bootId`, ~2-3 s instead of a full boot. Needs a `ready` gateway.
+   * Restart inside the same process (OpenClaw's own restart, asked for over
+   * `gateway.restart.request`, or with SIGUSR2 where the gateway lists no such method but
+   * handles the signal): same pid, new `bootId`, ~2-3 s instead of a full boot. It does not
+   * wait for the gateway's active work. Needs a `ready` gateway.
    */
   inPlace?: boolean;
 }

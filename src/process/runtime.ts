@@ -4,6 +4,34 @@ import { delimiter, dirname, join } from "node:path";
 import semver from "semver";
 import { ClawhostError } from "../errors.js";
 
+/**
+ * The OpenClaw releases clawhost runs (a semver range; prereleases excluded). OpenClaw's
+ * versions are dates, so the minor is the month: 2026.8.2 and 2026.9.6 are tested (`npm run
+ * test:compat`), the releases between them share every behaviour clawhost relies on or are
+ * told apart by capability, and 2026.10 is not measured yet. docs/openclaw-compat.md has the
+ * table. `new GatewayHost()` refuses an OpenClaw outside it with `CLAWHOST_OPENCLAW_UNSUPPORTED`.
+ *
+ * @example
+ * ```ts
+ * import { SUPPORTED_OPENCLAW } from "clawhost";
+ * console.log(`npm install openclaw@"${SUPPORTED_OPENCLAW}"`);
+ * ```
+ */
+export const SUPPORTED_OPENCLAW = ">=2026.8.2 <2026.10.0";
+
+/**
+ * True when `version` is an OpenClaw release in {@link SUPPORTED_OPENCLAW}.
+ *
+ * @example
+ * ```ts
+ * isSupportedOpenclaw("2026.9.6"); // true
+ * isSupportedOpenclaw("2026.9.7-beta.1"); // false: prereleases are not
+ * ```
+ */
+export function isSupportedOpenclaw(version: string): boolean {
+  return semver.satisfies(version, SUPPORTED_OPENCLAW);
+}
+
 /** What clawhost runs a gateway with. */
 export interface ResolvedRuntime {
   /** Node binary that satisfies OpenClaw's engines. */
@@ -114,7 +142,8 @@ const INSTALL_FIX =
  * Find the `openclaw` executable (explicit `bin`, then `node_modules/.bin` from
  * `searchFrom` upwards, then PATH) and a Node that satisfies its engines (explicit
  * `node`, then `node_modules/.bin/node` beside the package, then this process's Node,
- * then PATH). Throws `CLAWHOST_OPENCLAW_NOT_FOUND` or `CLAWHOST_NODE_UNSUPPORTED`.
+ * then PATH). Throws `CLAWHOST_OPENCLAW_NOT_FOUND`, `CLAWHOST_OPENCLAW_UNSUPPORTED` (a
+ * version outside {@link SUPPORTED_OPENCLAW}) or `CLAWHOST_NODE_UNSUPPORTED`.
  *
  * @example
  * ```ts
@@ -165,6 +194,14 @@ export function resolveRuntime(query: RuntimeQuery = {}): ResolvedRuntime {
     version?: string;
     engines?: { node?: string };
   };
+  const openclawVersion = manifest.version ?? "unknown";
+  if (!isSupportedOpenclaw(openclawVersion)) {
+    throw new ClawhostError("CLAWHOST_OPENCLAW_UNSUPPORTED", `openclaw ${openclawVersion} (${packageDir}) is outside the supported range ${SUPPORTED_OPENCLAW}.`, {
+      value: openclawVersion,
+      fix: `install a supported release (\`npm install --save-dev openclaw@2026.9.6\`) or point openclaw.bin at one; the range is in docs/openclaw-compat.md.`,
+      details: { version: openclawVersion, range: SUPPORTED_OPENCLAW, packageDir },
+    });
+  }
   const engines = manifest.engines?.node ?? ">=0";
   const nodeCandidates = query.node
     ? [query.node]
@@ -187,14 +224,14 @@ export function resolveRuntime(query: RuntimeQuery = {}): ResolvedRuntime {
         entry: bin,
         entryIsScript,
         packageDir,
-        openclawVersion: manifest.version ?? "unknown",
+        openclawVersion,
         engines,
       };
     }
   }
   throw new ClawhostError(
     "CLAWHOST_NODE_UNSUPPORTED",
-    `openclaw ${manifest.version ?? ""} needs Node ${engines}; none found among ${seen.join(", ")}.`,
+    `openclaw ${openclawVersion} needs Node ${engines}; none found among ${seen.join(", ")}.`,
     {
       value: seen,
       fix: "install a matching Node in the app (`npm install --save-dev node@24`) or pass `openclaw: { node: '/path/to/node' }`.",

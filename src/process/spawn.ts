@@ -8,7 +8,7 @@ import type { ResolvedRuntime } from "./runtime.js";
 import { readLines } from "./lines.js";
 import { ProcessTree } from "./tree.js";
 import type { KillReport } from "./tree.js";
-import { descendantsOf, isAlive, readProc } from "../fs/proc.js";
+import { catchesSignal, descendantsOf, isAlive, readProc } from "../fs/proc.js";
 import type { ProcIdentity } from "../fs/proc.js";
 import type { TreeSample } from "./sampler.js";
 import { watchdogTrack, watchdogUntrack } from "./watchdog.js";
@@ -39,6 +39,8 @@ export interface GatewayProcess {
   sample(): TreeSample | undefined;
   /** Send a signal to the root process. */
   signal(sig: NodeJS.Signals): void;
+  /** Whether the root process handles `sig` itself (false once it is gone). */
+  catches(sig: NodeJS.Signals): Promise<boolean>;
   /** End the whole tree (see {@link ProcessTree.kill}). */
   terminate(opts: { graceMs: number; deadlineMs?: number; signal?: AbortSignal | undefined }): Promise<KillReport>;
   /** Stop reading its output and watching it (it keeps running). */
@@ -111,6 +113,7 @@ function handle(
         // Gone.
       }
     },
+    catches: async (sig) => isAlive(tree.root) && (await catchesSignal(tree.root.pid, sig)) === true,
     terminate: async (opts) => {
       const report = await tree.kill(opts);
       if (report.survivors.length === 0) untrack(tree);

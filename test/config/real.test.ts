@@ -1,9 +1,10 @@
 import { afterAll } from "vitest";
-import { makeTmp } from "../helpers.js";
+import { makeTmp, REAL_OPENCLAW, realHostOptions } from "../helpers.js";
 import { describeConfigContract } from "./contract.js";
 
-// The real OpenClaw gateway (its own schema, config.patch, rate limit and reloads).
+// The real OpenClaw gateway (its own schema, config.patch, rate limit and reloads): the
+// pinned one, or the version `npm run test:compat` installed.
 const leases = makeTmp("config-real-leases");
 afterAll(() => leases.cleanup());
 
-describeConfigContract({ label: "openclaw", portBase: 39480, leaseDir: leases.dir, hostOptions: (root, ports) => ({ root, ports }) });
+describeConfigContract({ label: REAL_OPENCLAW.label, portBase: 39480, leaseDir: leases.dir, hostOptions: realHostOptions });

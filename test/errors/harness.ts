@@ -45,7 +45,7 @@ export class Env {
     // be reached instead of the fake world's, the spawn fails and no process exists.
     this.neverBin = join(this.dir, "openclaw-never", "openclaw");
     mkdirSync(join(this.dir, "openclaw-never"));
-    writeFileSync(join(this.dir, "openclaw-never", "package.json"), JSON.stringify({ name: "openclaw", version: "0.0.0-never", engines: { node: ">=22" } }));
+    writeFileSync(join(this.dir, "openclaw-never", "package.json"), JSON.stringify({ name: "openclaw", version: "2026.9.6", engines: { node: ">=22" } }));
     writeFileSync(this.neverBin, "#!/bin/false\n", { mode: 0o644 });
   }
 

@@ -156,11 +156,26 @@ describe("runtime resolution", () => {
       sync: true,
       setup: (env) => {
         mkdirSync(join(env.dir, "pkg"));
-        writeFileSync(join(env.dir, "pkg", "package.json"), JSON.stringify({ name: "openclaw", version: "9.9.9", engines: { node: ">=99" } }));
+        writeFileSync(join(env.dir, "pkg", "package.json"), JSON.stringify({ name: "openclaw", version: "2026.9.6", engines: { node: ">=99" } }));
         writeFileSync(join(env.dir, "pkg", "openclaw.mjs"), "");
       },
       act: (env) => new GatewayHost({ ...env.options(), openclaw: { bin: join(env.dir, "pkg", "openclaw.mjs"), node: process.execPath } }),
       check: (err) => expect(String(err.value)).toContain(process.execPath),
+    },
+    {
+      name: "an openclaw outside the supported range (2026.7.35), checked before any Node is looked for",
+      code: "CLAWHOST_OPENCLAW_UNSUPPORTED",
+      sync: true,
+      setup: (env) => {
+        mkdirSync(join(env.dir, "old"));
+        writeFileSync(join(env.dir, "old", "package.json"), JSON.stringify({ name: "openclaw", version: "2026.7.35", engines: { node: ">=99" } }));
+        writeFileSync(join(env.dir, "old", "openclaw.mjs"), "");
+      },
+      act: (env) => new GatewayHost({ ...env.options(), openclaw: { bin: join(env.dir, "old", "openclaw.mjs"), node: process.execPath } }),
+      check: (err) => {
+        expect(err.value).toBe("2026.7.35");
+        expect(err.message).toContain(">=2026.8.2 <2026.10.0");
+      },
     },
   ]);
 });

@@ -42,7 +42,7 @@ export const STATES: Record<StateName, (env: Env) => Promise<Gateway>> = {
     const gw = await env.gateway();
     await gw.start();
     const proc = env.world.last;
-    proc.onUsr2 = () => {
+    proc.onRestart = () => {
       env.world.conns.at(-1)!.push("shutdown", { restartExpectedMs: 1500 });
       proc.boot = { kind: "manual" };
       proc.ready = false;

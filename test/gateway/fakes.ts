@@ -75,17 +75,32 @@ export class FakeScheduler implements Scheduler {
 
 let bootSeq = 0;
 
+/** The RPC OpenClaw restarts in place with. */
+const RESTART_METHOD = "gateway.restart.request";
+
 /** A protocol connection to a fake process. */
 export class FakeConnection extends EventEmitter<{ event: [GatewayEventFrame]; close: [{ code: number; reason: string }] }> implements Connection {
   readonly hello: HelloOk;
   closed = false;
   pong = true;
-  constructor(readonly proc: FakeProcess, bootId: string) {
+  /** Methods requested on it, with their params. */
+  readonly requests: Array<{ method: string; params: unknown }> = [];
+  constructor(
+    readonly proc: FakeProcess,
+    bootId: string,
+    methods: readonly string[],
+  ) {
     super();
-    this.hello = { type: "hello-ok", server: { version: "0.0.0-unit", bootId }, snapshot: { stateDir: proc.stateDir } };
+    this.hello = { type: "hello-ok", server: { version: "0.0.0-unit", bootId }, snapshot: { stateDir: proc.stateDir }, features: { methods: [...methods] } };
   }
-  async request(method: string): Promise<unknown> {
+  async request(method: string, params?: unknown): Promise<unknown> {
     if (this.closed) throw new ClawhostError("CLAWHOST_CONNECTION_CLOSED", `${method}: closed`);
+    this.requests.push({ method, params });
+    if (method === RESTART_METHOD) {
+      // Like OpenClaw: the answer first, then the restart on a later turn.
+      setImmediate(() => this.proc.onRestart?.());
+      return { ok: true, status: "scheduled", restart: { ok: true, pid: this.proc.pid, delayMs: 0, coalesced: false } };
+    }
     return { ok: true, method };
   }
   async ping(): Promise<boolean> {
@@ -112,6 +127,8 @@ export class FakeProcess implements GatewayProcess {
   readonly runId = "unit";
   readonly exited: Promise<ExitInfo>;
   readonly signals: NodeJS.Signals[] = [];
+  /** Signals it handles itself (its SigCgt); SIGUSR2 unless a test says otherwise. */
+  readonly caught = new Set<NodeJS.Signals>(["SIGUSR2"]);
   exitInfo: ExitInfo | undefined;
   released = false;
   bootId = `boot-${++bootSeq}`;
@@ -139,9 +156,15 @@ export class FakeProcess implements GatewayProcess {
   }
   signal(sig: NodeJS.Signals): void {
     this.signals.push(sig);
-    if (sig === "SIGUSR2") this.onUsr2?.();
+    // A signal it does not handle kills it (the default action of SIGUSR2).
+    if (!this.caught.has(sig)) this.exit(null, sig);
+    else if (sig === "SIGUSR2") this.onRestart?.();
   }
-  onUsr2: (() => void) | undefined;
+  async catches(sig: NodeJS.Signals): Promise<boolean> {
+    return !this.exitInfo && this.caught.has(sig);
+  }
+  /** Its in-place restart, run on SIGUSR2 (when caught) or `gateway.restart.request`. */
+  onRestart: (() => void) | undefined;
 
   async terminate(opts: { graceMs: number; signal?: AbortSignal | undefined }): Promise<KillReport> {
     this.signals.push(opts.signal?.aborted ? "SIGKILL" : "SIGTERM");
@@ -162,7 +185,7 @@ export class FakeProcess implements GatewayProcess {
       for (const fn of [...this.#exitWatchers]) fn();
     });
   }
-  /** Become ready (for `manual` boots, or a new boot after SIGUSR2). */
+  /** Become ready (for `manual` boots, or a new boot after an in-place restart). */
   becomeReady(): void {
     this.ready = true;
     for (const fn of [...this.#readyWatchers]) fn();
@@ -187,6 +210,8 @@ export class FakeWorld {
   boots: Boot[] = [];
   defaultBoot: Boot = { kind: "ready" };
   busyPorts: number[] = [];
+  /** What the hello-ok of every new connection lists as methods. */
+  methods: string[] = ["health", "config.get", "config.patch", RESTART_METHOD];
   doctorRuns = 0;
   /** Readiness waits that are still pending, by process: the test can time them out. */
   readonly #waiting = new Map<FakeProcess, (err: unknown) => void>();
@@ -197,9 +222,9 @@ export class FakeWorld {
     return this.procs.at(-1)!;
   }
 
-  /** `proc`'s next SIGUSR2 announces an in-place restart whose new boot never answers (until the test says). */
+  /** `proc`'s next in-place restart is announced, but its new boot never answers (until the test says). */
   stallInPlaceRestart(proc = this.last): FakeProcess {
-    proc.onUsr2 = () => {
+    proc.onRestart = () => {
       this.conns.filter((c) => c.proc === proc && !c.closed).at(-1)?.push("shutdown", { reason: "gateway restarting", restartExpectedMs: 1500 });
       proc.boot = { kind: "manual" };
       proc.ready = false;
@@ -226,7 +251,7 @@ export class FakeWorld {
       this.stateDir = req.ctx.stateDir;
       const proc = new FakeProcess(++this.#pid, req.ctx.stateDir, this.boots.shift() ?? this.defaultBoot);
       this.procs.push(proc);
-      proc.onUsr2 = () => {
+      proc.onRestart = () => {
         // OpenClaw's in-place restart: announce, drop the connection, come back with a new boot.
         const conn = this.conns.filter((c) => c.proc === proc && !c.closed).at(-1);
         conn?.push("shutdown", { reason: "gateway restarting", restartExpectedMs: 1500 });
@@ -264,7 +289,7 @@ export class FakeWorld {
         return false;
       };
       const connect = (): void => {
-        const conn = new FakeConnection(proc, proc.bootId);
+        const conn = new FakeConnection(proc, proc.bootId, this.methods);
         this.conns.push(conn);
         done(undefined, conn);
       };

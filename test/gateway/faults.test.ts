@@ -214,3 +214,58 @@ describe("restart policy on the fault-injection gateway", () => {
     await host[Symbol.asyncDispose]();
   });
 });
+
+describe("in-place restart by what the gateway offers (fault-injection gateway)", () => {
+  /** Output lines of `gw` that say how it restarted in place. */
+  const restartLines = (gw: Gateway): string[] => {
+    const lines: string[] = [];
+    gw.on("log", (l) => {
+      if (l.line.includes("restarting in-process")) lines.push(l.line.replace(/^\[gateway\] /, ""));
+    });
+    return lines;
+  };
+
+  it("hello-ok lists gateway.restart.request: asked over the RPC, no signal", async () => {
+    await run({}, { name: "rpc" }, async (gw, log) => {
+      const lines = restartLines(gw);
+      await gw.start();
+      const pid = gw.pid;
+      const before = gw.bootId;
+      await gw.restart({ inPlace: true });
+      expect(gw.pid).toBe(pid);
+      expect(gw.bootId).not.toBe(before);
+      expect(lines).toEqual(["gateway.restart.request: restarting in-process"]);
+      expect(log.exits).toEqual([]);
+    });
+  });
+
+  it("no such method, a SIGUSR2 handler: SIGUSR2", async () => {
+    await run({}, { name: "usr2", env: { FAKE_GATEWAY_RESTART_RPC: "0" } }, async (gw, log) => {
+      const lines = restartLines(gw);
+      await gw.start();
+      expect(gw.hello?.features?.methods).not.toContain("gateway.restart.request");
+      const before = gw.bootId;
+      await gw.restart({ inPlace: true });
+      expect(gw.bootId).not.toBe(before);
+      expect(lines).toEqual(["SIGUSR2: restarting in-process"]);
+      expect(log.exits).toEqual([]);
+    });
+  });
+
+  it("neither (SIGUSR2 would kill it): CLAWHOST_RESTART_UNSUPPORTED, the process untouched and still ready", async () => {
+    await run({}, { name: "neither", env: { FAKE_GATEWAY_RESTART_RPC: "0", FAKE_GATEWAY_SIGUSR2: "0" } }, async (gw, log) => {
+      await gw.start();
+      const pid = gw.pid;
+      const before = gw.bootId;
+      const err = await gw.restart({ inPlace: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ClawhostError);
+      expect(err).toMatchObject({ code: "CLAWHOST_RESTART_UNSUPPORTED", gateway: "neither", value: gw.hello?.server.version, details: { pid } });
+      expect((err as ClawhostError).message).toMatch(/^neither: /);
+      expect(gw.state).toBe("ready");
+      expect(gw.pid).toBe(pid);
+      expect(gw.bootId).toBe(before);
+      expect(((await gw.call("health", {})) as { ok?: boolean }).ok).toBe(true);
+      expect(log.exits).toEqual([]);
+    });
+  });
+});

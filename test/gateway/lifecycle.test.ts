@@ -340,7 +340,7 @@ describe("supervision on the fake clock", () => {
 });
 
 describe("in-place restart", () => {
-  it("restart({ inPlace }) sends SIGUSR2 and resolves at the new bootId, same pid", async () => {
+  it("restart({ inPlace }) asks over gateway.restart.request (no deferral) and resolves at the new bootId, same pid, no signal", async () => {
     const gw = await gateway();
     await gw.start();
     const before = gw.bootId;
@@ -352,6 +352,71 @@ describe("in-place restart", () => {
     expect(gw.bootId).not.toBe(before);
     expect(states).toEqual(["restarting", "ready"]);
     expect(world.procs).toHaveLength(1);
+    expect(world.conns.flatMap((c) => c.requests)).toEqual([{ method: "gateway.restart.request", params: { reason: expect.any(String), skipDeferral: true } }]);
+    expect(world.last.signals).toEqual([]);
+    await gw.stop();
+  });
+
+  it("a gateway whose hello-ok lists no gateway.restart.request but handles SIGUSR2 gets SIGUSR2", async () => {
+    world.methods = ["health"];
+    const gw = await gateway();
+    await gw.start();
+    const before = gw.bootId;
+    await gw.restart({ inPlace: true });
+    expect(gw.state).toBe("ready");
+    expect(gw.bootId).not.toBe(before);
+    expect(world.last.signals).toEqual(["SIGUSR2"]);
+    expect(world.conns.flatMap((c) => c.requests)).toEqual([]);
+    await gw.stop();
+  });
+
+  it("neither the method nor a SIGUSR2 handler: CLAWHOST_RESTART_UNSUPPORTED, nothing sent, still ready on the same boot", async () => {
+    world.methods = ["health"];
+    const gw = await gateway();
+    await gw.start();
+    world.last.caught.delete("SIGUSR2");
+    const before = gw.bootId;
+    const err = await gw.restart({ inPlace: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClawhostError);
+    expect(err).toMatchObject({ code: "CLAWHOST_RESTART_UNSUPPORTED", gateway: gw.name, value: "0.0.0-unit" });
+    expect((err as ClawhostError).message).toContain("SIGUSR2");
+    expect(world.last.signals).toEqual([]);
+    expect(world.last.exitInfo).toBeUndefined();
+    expect(gw.state).toBe("ready");
+    expect(gw.bootId).toBe(before);
+    // A plain restart still works: a new process.
+    await gw.restart();
+    expect(world.procs).toHaveLength(2);
+    await gw.stop();
+  });
+
+  it("a refused gateway.restart.request rejects with the gateway's error and leaves it ready", async () => {
+    const gw = await gateway();
+    await gw.start();
+    const conn = world.conns.at(-1)!;
+    conn.request = async (method: string) => {
+      throw new ClawhostError("CLAWHOST_RPC_ERROR", `${method} failed: INVALID_REQUEST: no`, { gateway: gw.name, value: method });
+    };
+    await expect(gw.restart({ inPlace: true })).rejects.toMatchObject({ code: "CLAWHOST_RPC_ERROR", value: "gateway.restart.request" });
+    expect(gw.state).toBe("ready");
+    expect(world.clock.pending).toBe(0);
+    await gw.stop();
+  });
+
+  it("a socket that closes under the request is the restart beginning: followed to the new boot", async () => {
+    const gw = await gateway();
+    await gw.start();
+    const conn = world.conns.at(-1)!;
+    const proc = world.last;
+    conn.request = async (method: string) => {
+      proc.onRestart?.();
+      throw new ClawhostError("CLAWHOST_CONNECTION_CLOSED", `${method}: closed`);
+    };
+    const before = gw.bootId;
+    await gw.restart({ inPlace: true });
+    expect(gw.state).toBe("ready");
+    expect(gw.bootId).not.toBe(before);
+    expect(gw.pid).toBe(proc.pid);
     await gw.stop();
   });
 

@@ -1,14 +1,15 @@
 import { afterAll } from "vitest";
-import { makeTmp } from "../helpers.js";
+import { makeTmp, REAL_OPENCLAW, realHostOptions } from "../helpers.js";
 import { describeGatewayContract } from "./contract.js";
 
-// The real OpenClaw gateway, the pinned devDependency, found with zero configuration.
+// The real OpenClaw gateway: the pinned devDependency, found with zero configuration, or
+// the version `npm run test:compat` installed.
 const leases = makeTmp("gw-real-leases");
 afterAll(() => leases.cleanup());
 
 describeGatewayContract({
-  label: "openclaw",
+  label: REAL_OPENCLAW.label,
   portBase: 21000,
   leaseDir: leases.dir,
-  hostOptions: (root, ports) => ({ root, ports }),
+  hostOptions: realHostOptions,
 });

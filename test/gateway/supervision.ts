@@ -5,7 +5,7 @@ import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClawhostError, GatewayHost, PORT_BLOCK_SPAN } from "clawhost";
 import type { Gateway, GatewayExitInfo, GatewayReadyInfo, HostOptions, RestartPolicy } from "clawhost";
-import { isAlive } from "../../src/fs/proc.js";
+import { catchesSignal, isAlive } from "../../src/fs/proc.js";
 import type { ProcIdentity } from "../../src/fs/proc.js";
 import {
   expectNothingLeft,
@@ -144,13 +144,20 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
       expect(((await gw.call("health", {})) as { ok?: boolean }).ok).toBe(true);
     });
 
-    it("SIGUSR2 (an in-place restart): same pid, new bootId, no exit event, no respawn", async () => {
+    it("an in-place restart clawhost did not ask for (SIGUSR2 where the gateway handles it, else gateway.restart.request): same pid, new bootId, no exit event, no respawn", async () => {
       const pid = gw.pid!;
       const oldBoot = gw.bootId;
       const exitCount = exits.length;
       states.length = 0;
       const ready = nextEvent(gw, "ready");
-      process.kill(pid, "SIGUSR2");
+      // By capability: OpenClaw 2026.9.x restarts on SIGUSR2; 2026.8.2 has no SIGUSR2 handler
+      // (the signal would kill it) and restarts on SIGUSR1, which on 2026.9.x opens the
+      // inspector instead. Both answer the RPC.
+      if (await catchesSignal(pid, "SIGUSR2")) process.kill(pid, "SIGUSR2");
+      else {
+        expect(gw.hello?.features?.methods).toContain("gateway.restart.request");
+        await gw.call("gateway.restart.request", { reason: "test", skipDeferral: true });
+      }
       const [info] = await ready;
       expect(info).toMatchObject({ pid, via: "in-place-restart" });
       expect(info.bootId).not.toBe(oldBoot);
@@ -275,7 +282,9 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
       const root = `${tmp.dir}/wd`;
       const { child, info } = await startHostWorker(root, { from: base + 120, to: base + 239 }, "watchdog", leaseDir, target.bin);
       const tree = watchWorker(root, info);
-      expect(tree.length).toBeGreaterThanOrEqual(2);
+      // 2026.9.x idles with a spawn broker and a sqlite worker (as the fake with its broker),
+      // 2026.8.2 as one process: the watchdog must end whatever tree there is.
+      expect(tree.length).toBeGreaterThanOrEqual(1);
       // The worker's own helpers (its watchdog) besides the gateway's tree.
       const helpers = treeOf(child.pid!).filter((m) => m.pid !== child.pid && !tree.some((t) => t.pid === m.pid));
       child.kill("SIGKILL");

@@ -1,9 +1,18 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ClawhostError, GatewayHost } from "clawhost";
-import { resolveRuntime, satisfiesEngines } from "../../src/process/runtime.js";
-import { expectNothingLeft, makeTmp } from "../helpers.js";
+import { SUPPORTED_OPENCLAW } from "clawhost";
+import { isSupportedOpenclaw, resolveRuntime, satisfiesEngines } from "../../src/process/runtime.js";
+import { expectNothingLeft, FAKE_OPENCLAW, makeTmp } from "../helpers.js";
+
+/** An openclaw package of `version` (no version field when undefined), as its bin path. */
+function fakePackage(dir: string, version: string | undefined): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "openclaw", ...(version === undefined ? {} : { version }), engines: { node: ">=22" }, bin: { openclaw: "openclaw.mjs" } }));
+  writeFileSync(join(dir, "openclaw.mjs"), "#!/usr/bin/env node\n", { mode: 0o755 });
+  return join(dir, "openclaw.mjs");
+}
 
 describe("zero-config runtime resolution", () => {
   it("finds the app's openclaw and a Node that satisfies its engines", () => {
@@ -82,4 +91,66 @@ describe("zero-config runtime resolution", () => {
   ])("satisfiesEngines(%s, %s) = %s", (v, range, ok) => {
     expect(satisfiesEngines(v, range)).toBe(ok);
   });
+});
+
+describe("the supported OpenClaw range", () => {
+  it("is the documented one", () => {
+    expect(SUPPORTED_OPENCLAW).toBe(">=2026.8.2 <2026.10.0");
+  });
+
+  it.each([
+    ["2026.8.2", true],
+    ["2026.9.1", true],
+    ["2026.9.6", true],
+    ["2026.9.30", true],
+    ["2026.8.1", false],
+    ["2026.7.35", false],
+    ["2026.10.0", false],
+    ["2027.1.0", false],
+    // Prereleases are not releases: not even of a version in the range.
+    ["2026.9.7-beta.1", false],
+    ["2026.10.0-beta.1", false],
+    ["unknown", false],
+  ])("isSupportedOpenclaw(%s) = %s", (v, ok) => {
+    expect(isSupportedOpenclaw(v)).toBe(ok);
+  });
+
+  it("resolves an openclaw package inside the range, the pinned one and the fake included", () => {
+    const tmp = makeTmp("rt-range");
+    try {
+      expect(resolveRuntime({ bin: fakePackage(join(tmp.dir, "a"), "2026.8.2") }).openclawVersion).toBe("2026.8.2");
+      expect(resolveRuntime({ bin: fakePackage(join(tmp.dir, "b"), "2026.9.30") }).openclawVersion).toBe("2026.9.30");
+      expect(resolveRuntime({ bin: FAKE_OPENCLAW }).openclawVersion).toBe("2026.9.6");
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it.each([["2026.7.35"], ["2026.10.0"], ["2026.9.7-beta.1"], [undefined]])(
+    "refuses openclaw %s with CLAWHOST_OPENCLAW_UNSUPPORTED naming the range and the version found, at new GatewayHost()",
+    async (version) => {
+      const tmp = makeTmp("rt-range");
+      try {
+        const bin = fakePackage(join(tmp.dir, "pkg"), version);
+        const found = version ?? "unknown";
+        let err: unknown;
+        try {
+          resolveRuntime({ bin });
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(ClawhostError);
+        expect(err).toMatchObject({ code: "CLAWHOST_OPENCLAW_UNSUPPORTED", value: found, details: { version: found, range: SUPPORTED_OPENCLAW, packageDir: join(tmp.dir, "pkg") } });
+        expect((err as ClawhostError).message).toContain(`openclaw ${found} `);
+        expect((err as ClawhostError).message).toContain(SUPPORTED_OPENCLAW);
+        const leaseDir = join(tmp.dir, "leases");
+        expect(() => new GatewayHost({ root: join(tmp.dir, "root"), leaseDir, openclaw: { bin } })).toThrow(
+          expect.objectContaining({ code: "CLAWHOST_OPENCLAW_UNSUPPORTED", value: found }),
+        );
+        await expectNothingLeft({ leaseDir, gateways: [] });
+      } finally {
+        tmp.cleanup();
+      }
+    },
+  );
 });
