@@ -149,3 +149,38 @@ describe("snapshot, metrics, diagnostics (fake gateway)", () => {
   });
 });
 
+
+describe("logs of an outlive gateway (fake gateway)", () => {
+  it("a host that adopts it follows its output through gateway.out, token redacted, across an in-place restart", async () => {
+    const from = nextBase;
+    nextBase += 120;
+    const opts = { root: `${tmp.dir}/outlive`, ports: { from, to: from + 119 }, leaseDir: leases.dir, openclaw: { bin }, outlive: true, liveness: false as const };
+    const first = fleet.host(new GatewayHost(opts));
+    const gw1 = await first.add({ name: "kept", env: { FAKE_GATEWAY_LEAK_TOKEN: "1" } });
+    await gw1.start();
+    const pid = gw1.pid!;
+    const token = tokenOf(gw1);
+    expect((await first.dispose()).released).toEqual(["kept"]);
+
+    const second = fleet.host(new GatewayHost(opts));
+    const gw2 = await second.add({ name: "kept", env: { FAKE_GATEWAY_LEAK_TOKEN: "1" } });
+    await gw2.start();
+    expect(gw2.snapshot()).toMatchObject({ adopted: true, pid });
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const follow = (async () => {
+      for await (const r of gw2.logs({ tail: 0, follow: true, signal: ac.signal, sources: ["stdout"] })) {
+        seen.push(r.message);
+        if (r.message.includes("auth token is")) ac.abort();
+      }
+    })();
+    // The in-place restart's output (and the token line once ready again) reach the adopter through gateway.out.
+    await gw2.restart({ inPlace: true });
+    await follow;
+    expect(gw2.pid).toBe(pid);
+    expect(seen.some((m) => m.includes("restart"))).toBe(true);
+    expect(seen.at(-1)).toContain("auth token is [redacted]");
+    expect(JSON.stringify(seen)).not.toContain(token);
+    await gw2.stop();
+  });
+});
