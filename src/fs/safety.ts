@@ -2,7 +2,7 @@ import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { chmod, mkdir, stat } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { ClawhostError } from "../errors.js";
 import { wrapFs } from "./errors.js";
 
@@ -14,10 +14,19 @@ function sharedDirs(): Set<string> {
   return new Set(["/", "/home", "/root", "/tmp", "/var", "/var/lib", "/var/tmp", "/var/log", "/var/run", "/run", "/run/user", "/opt", "/srv", "/mnt", "/media", tmpdir(), homedir()].map((p) => resolve(p)));
 }
 
-/** True when `child` is `parent` or lies below it. */
+// An absolute path with no `.`/`..` segment, no `//` and no trailing `/`: resolve() would return it unchanged.
+const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)/;
+
+function normalAbsolute(path: string): string {
+  return path.startsWith("/") && !NOT_NORMAL.test(path) && (path.length === 1 || !path.endsWith("/")) ? path : resolve(path);
+}
+
+/** True when `child` is `parent` or lies below it (lexically, as `path.resolve` sees them). */
 export function isInside(parent: string, child: string): boolean {
-  const rel = relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+  // A prefix test on normal paths: add() checks every pair of gateways' paths (O(N²) calls).
+  const p = normalAbsolute(parent);
+  const c = normalAbsolute(child);
+  return c === p || (c.startsWith(p) && (p.length === 1 || c.charCodeAt(p.length) === 47));
 }
 
 /** How strictly an existing directory is checked. */
