@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rename, stat } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { ClawhostError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { errnoOf, fsError } from "../fs/errors.js";
