@@ -25,12 +25,21 @@ export function listeningInodes(): Map<number, Set<string>> {
   );
 }
 
+let reading: Promise<ReadonlyMap<number, ReadonlySet<string>>> | undefined;
+
 /**
  * {@link listeningInodes} off the event loop: the kernel walks its whole TCP hash to
- * produce these files (milliseconds on a busy host), so the read runs in the thread pool.
+ * produce these files (milliseconds of CPU on a busy host), so the read runs in the
+ * thread pool, and callers asking while a read is under way share it (a fleet's starts
+ * each check their ports: one read and one parse serve all that ask together).
  */
-export async function readListeningInodes(): Promise<Map<number, Set<string>>> {
-  return parseTables(await Promise.all(TCP_TABLES.map((file) => readFile(file, "utf8").catch(() => ""))));
+export function readListeningInodes(): Promise<ReadonlyMap<number, ReadonlySet<string>>> {
+  reading ??= Promise.all(TCP_TABLES.map((file) => readFile(file, "utf8").catch(() => "")))
+    .then(parseTables)
+    .finally(() => {
+      reading = undefined;
+    });
+  return reading;
 }
 
 // A LISTEN (0A) row: local port (hex) and inode, matched without splitting every row

@@ -130,7 +130,7 @@ export class LeaseRegistry {
     // The kernel's listener tables, read once and before the lock: the read costs
     // milliseconds (it walks the whole TCP hash), and the lock serialises every host.
     // An explicit port needs none here (the pre-spawn probe checks it).
-    const listening = req.requestedBase === undefined ? await readListeningInodes() : new Map<number, Set<string>>();
+    const listening = req.requestedBase === undefined ? await readListeningInodes() : new Map<number, ReadonlySet<string>>();
     return this.#mutate({ signal: req.signal, timeoutMs: req.timeoutMs, gateway: req.name }, (leases) => {
       const me = self();
       const mine = leases.find((l) => l.root === req.root && l.name === req.name);
