@@ -232,11 +232,14 @@ export class LeaseRegistry {
     listening: ReadonlyMap<number, unknown>,
   ): { base: number; reclaimed: Lease[] } {
     const { from, to } = req.range;
+    const blocks = others.map((l) => [l, blockOf(l.base)] as const);
     for (const pass of ["free", "dormant"] as const) {
       for (let base = from; base + PORT_BLOCK_SPAN - 1 <= to; base += PORT_BLOCK_STRIDE) {
         const block = blockOf(base);
         if (OPENCLAW_DEFAULT_BLOCKS.some((d) => rangesOverlap(d, block))) continue;
-        const overlapping = others.filter((l) => rangesOverlap(blockOf(l.base), block));
+        // Most candidates of a large fleet are taken: skip them without building a list.
+        if (pass === "free" && blocks.some(([, b]) => rangesOverlap(b, block))) continue;
+        const overlapping = blocks.filter(([, b]) => rangesOverlap(b, block)).map(([l]) => l);
         // Second pass: a block kept for a host that died may be given up, never a live one's.
         if (pass === "free" ? overlapping.length > 0 : overlapping.some((l) => l.holder && isAlive(l.holder))) continue;
         if (blockBusy(base, listening)) continue;
@@ -265,11 +268,12 @@ export class LeaseRegistry {
       this.#lock,
       async () => {
         const { leases: stored, rebuilt } = await this.#read(opts.gateway);
-        const live = stored.filter((l) => existsSync(l.root));
+        const roots = new Map<string, boolean>();
+        const exists = (root: string): boolean => roots.get(root) ?? roots.set(root, existsSync(root)).get(root)!;
+        const live = stored.filter((l) => exists(l.root));
         // What this process holds is live for sure: put back what a lost or corrupt file forgot.
-        for (const held of this.#held.values()) {
-          if (!live.some((l) => leaseKey(l) === leaseKey(held)) && existsSync(held.root)) live.push(held);
-        }
+        const keys = new Set(live.map(leaseKey));
+        for (const [key, held] of this.#held) if (!keys.has(key) && exists(held.root)) live.push(held);
         const { result, leases } = fn(live);
         const text = `${JSON.stringify(leases, null, 1)}\n`;
         if (rebuilt || text !== `${JSON.stringify(stored, null, 1)}\n`) {
