@@ -12,12 +12,72 @@ export interface PortHolder {
 
 const TCP_TABLES = ["/proc/net/tcp", "/proc/net/tcp6"];
 
-/** Listening socket inodes by port, from /proc/net/tcp and tcp6 (Linux). */
-export function listeningInodes(): Map<number, Set<string>> {
-  return parseTables(
+/** Ports some socket listens on, with their socket inodes (read from the rows on demand). */
+export interface ListenTable {
+  has(port: number): boolean;
+  /** Inodes of the sockets listening on `port` (for finding their owner in /proc/<pid>/fd). */
+  inodes(port: number): string[];
+}
+
+const LISTEN = "0A";
+
+function hexAt(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    n = n * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
+  }
+  return n;
+}
+
+/**
+ * Calls `fn(port, rowStart)` for every LISTEN row of a table, read by offsets without a
+ * string or match per row (the tables also list every established socket: hundreds of
+ * rows for a fleet, read at every start and add).
+ */
+function eachListenRow(text: string, fn: (port: number, row: number) => void): void {
+  let row = text.indexOf("\n") + 1;
+  while (row > 0 && row < text.length) {
+    const next = text.indexOf("\n", row);
+    const colon = text.indexOf(": ", row);
+    const localEnd = text.indexOf(" ", colon + 2);
+    const remoteEnd = text.indexOf(" ", localEnd + 1);
+    if (colon > 0 && localEnd > 0 && remoteEnd > 0 && (next === -1 || remoteEnd < next) && text.startsWith(LISTEN, remoteEnd + 1)) {
+      fn(hexAt(text, localEnd - 4, localEnd), row);
+    }
+    row = next + 1;
+  }
+}
+
+/** The LISTEN rows of the texts of /proc/net/tcp and tcp6. */
+export function listenTable(texts: readonly string[]): ListenTable {
+  const ports = new Set<number>();
+  for (const text of texts) eachListenRow(text, (port) => ports.add(port));
+  return {
+    has: (port) => ports.has(port),
+    inodes: (port) => {
+      const out: string[] = [];
+      if (!ports.has(port)) return out;
+      for (const text of texts) {
+        eachListenRow(text, (p, row) => {
+          if (p !== port) return;
+          const end = text.indexOf("\n", row);
+          // sl local remote st tx:rx tr:when retrnsmt uid timeout inode ...
+          const inode = text.slice(row, end === -1 ? undefined : end).trim().split(/\s+/)[9];
+          if (inode) out.push(inode);
+        });
+      }
+      return out;
+    },
+  };
+}
+
+/** Listening sockets of /proc/net/tcp and tcp6 (Linux), read now. */
+export function listeningInodes(): ListenTable {
+  return listenTable(
     TCP_TABLES.map((file) => {
       try {
-        return readFileSync(file, "utf8");
+        return readFileSync(file, "latin1");
       } catch {
         return "";
       }
@@ -25,43 +85,26 @@ export function listeningInodes(): Map<number, Set<string>> {
   );
 }
 
-let reading: Promise<ReadonlyMap<number, ReadonlySet<string>>> | undefined;
+let reading: Promise<ListenTable> | undefined;
 
 /**
  * {@link listeningInodes} off the event loop: the kernel walks its whole TCP hash to
  * produce these files (milliseconds of CPU on a busy host), so the read runs in the
  * thread pool, and callers asking while a read is under way share it (a fleet's starts
- * each check their ports: one read and one parse serve all that ask together).
+ * each check their ports: one read and one scan serve all that ask together).
  */
-export function readListeningInodes(): Promise<ReadonlyMap<number, ReadonlySet<string>>> {
-  reading ??= Promise.all(TCP_TABLES.map((file) => readFile(file, "utf8").catch(() => "")))
-    .then(parseTables)
+export function readListeningInodes(): Promise<ListenTable> {
+  reading ??= Promise.all(TCP_TABLES.map((file) => readFile(file, "latin1").catch(() => "")))
+    .then(listenTable)
     .finally(() => {
       reading = undefined;
     });
   return reading;
 }
 
-// A LISTEN (0A) row: local port (hex) and inode, matched without splitting every row
-// (the tables also list every established socket: thousands of rows on a busy host).
-const LISTEN_ROW = /^\s*\d+: [0-9A-F]+:([0-9A-F]{4}) [0-9A-F]+:[0-9A-F]{4} 0A (?:\S+\s+){5}(\d+)/gm;
-
-function parseTables(texts: string[]): Map<number, Set<string>> {
-  const out = new Map<number, Set<string>>();
-  for (const text of texts) {
-    for (const m of text.matchAll(LISTEN_ROW)) {
-      const port = Number.parseInt(m[1]!, 16);
-      const set = out.get(port) ?? new Set<string>();
-      set.add(m[2]!);
-      out.set(port, set);
-    }
-  }
-  return out;
-}
-
 /** Ports among `ports` that some socket listens on (any address), per the kernel's tables. */
-export function listeningPorts(ports: Iterable<number>, inodes: ReadonlyMap<number, unknown> = listeningInodes()): number[] {
-  return [...ports].filter((p) => inodes.has(p));
+export function listeningPorts(ports: Iterable<number>, table: Pick<ListenTable, "has"> = listeningInodes()): number[] {
+  return [...ports].filter((p) => table.has(p));
 }
 
 /**
@@ -69,9 +112,9 @@ export function listeningPorts(ports: Iterable<number>, inodes: ReadonlyMap<numb
  * /proc/<pid>/fd is readable (own processes, or all as root); `pid` undefined otherwise.
  */
 export function findPortHolders(ports: readonly number[]): PortHolder[] {
-  const inodes = listeningInodes();
+  const table = listeningInodes();
   const wanted = new Map<string, number>();
-  for (const port of ports) for (const inode of inodes.get(port) ?? []) wanted.set(`socket:[${inode}]`, port);
+  for (const port of ports) for (const inode of table.inodes(port)) wanted.set(`socket:[${inode}]`, port);
   const found = new Map<number, PortHolder>();
   if (wanted.size > 0) {
     for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {

@@ -13,6 +13,7 @@ import type { ProcIdentity } from "../fs/proc.js";
 import { blockOf, essentialPorts, PORT_BLOCK_SPAN, PORT_BLOCK_STRIDE, rangesOverlap } from "./block.js";
 import type { PortRange } from "./block.js";
 import { findPortHolders, listeningPorts, readListeningInodes } from "./holders.js";
+import type { ListenTable } from "./holders.js";
 
 /** One gateway's claim on a port block, host-wide. */
 export interface Lease {
@@ -77,7 +78,7 @@ function sameHolder(a: ProcIdentity | undefined, b: ProcIdentity): boolean {
  * True when the block's gateway or browser-control port is listened on right now by a
  * process other than `ownPids` (the gateway itself, left running to be adopted).
  */
-function blockBusy(base: number, listening: ReadonlyMap<number, unknown>, ownPids: readonly number[] = []): boolean {
+function blockBusy(base: number, listening: Pick<ListenTable, "has">, ownPids: readonly number[] = []): boolean {
   const busy = listeningPorts(essentialPorts(base), listening);
   if (busy.length === 0 || ownPids.length === 0) return busy.length > 0;
   return findPortHolders(busy).some((h) => h.pid === undefined || !ownPids.includes(h.pid));
@@ -130,7 +131,7 @@ export class LeaseRegistry {
     // The kernel's listener tables, read once and before the lock: the read costs
     // milliseconds (it walks the whole TCP hash), and the lock serialises every host.
     // An explicit port needs none here (the pre-spawn probe checks it).
-    const listening = req.requestedBase === undefined ? await readListeningInodes() : new Map<number, ReadonlySet<string>>();
+    const listening = req.requestedBase === undefined ? await readListeningInodes() : new Set<number>();
     return this.#mutate({ signal: req.signal, timeoutMs: req.timeoutMs, gateway: req.name }, (leases) => {
       const me = self();
       const mine = leases.find((l) => l.root === req.root && l.name === req.name);
@@ -229,7 +230,7 @@ export class LeaseRegistry {
   #pickFree(
     req: { name: string; range: { from: number; to: number } },
     others: Lease[],
-    listening: ReadonlyMap<number, unknown>,
+    listening: Pick<ListenTable, "has">,
   ): { base: number; reclaimed: Lease[] } {
     const { from, to } = req.range;
     const blocks = others.map((l) => [l, blockOf(l.base)] as const);
