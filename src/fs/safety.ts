@@ -9,9 +9,17 @@ import { wrapFs } from "./errors.js";
 /** Trees clawhost never writes into: kernel interfaces (where `mkdir -p` even spins) and the OS. */
 export const SYSTEM_TREES: readonly string[] = ["/proc", "/sys", "/dev", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot"];
 
+let shared: { key: string; dirs: ReadonlySet<string> } | undefined;
+
 /** Shared directories that may hold a gateway's dirs but never be one. */
-function sharedDirs(): Set<string> {
-  return new Set(["/", "/home", "/root", "/tmp", "/var", "/var/lib", "/var/tmp", "/var/log", "/var/run", "/run", "/run/user", "/opt", "/srv", "/mnt", "/media", tmpdir(), homedir()].map((p) => resolve(p)));
+function sharedDirs(): ReadonlySet<string> {
+  // Built again only when TMPDIR or HOME changed: every start checks several paths.
+  const key = `${tmpdir()}\0${homedir()}`;
+  if (shared?.key !== key) {
+    const dirs = ["/", "/home", "/root", "/tmp", "/var", "/var/lib", "/var/tmp", "/var/log", "/var/run", "/run", "/run/user", "/opt", "/srv", "/mnt", "/media", tmpdir(), homedir()];
+    shared = { key, dirs: new Set(dirs.map((p) => resolve(p))) };
+  }
+  return shared.dirs;
 }
 
 // An absolute path with no `.`/`..` segment, no `//` and no trailing `/`: resolve() would return it unchanged.
