@@ -35,23 +35,40 @@ export function readProc(pid: number): ProcInfo | undefined {
   return parseStat(pid, raw);
 }
 
-/** Parse the text of `/proc/<pid>/stat`. */
+/**
+ * Parse the text of `/proc/<pid>/stat`. The fields are read by position, without a
+ * string per field: the sampler parses every process of the host at each walk.
+ */
 export function parseStat(pid: number, raw: string): ProcInfo {
-  // comm may contain spaces and parentheses: split at the last ')'.
+  // comm may contain spaces and parentheses: the fields start after the last ')'.
   const close = raw.lastIndexOf(")");
   const comm = raw.slice(raw.indexOf("(") + 1, close);
-  const f = raw.slice(close + 2).split(" ");
+  // Field i (0 = state) starts after the i-th space following ") ".
+  const fields: number[] = [];
+  for (let i = close + 2; i < raw.length && fields.length < 22; i++) {
+    if (raw.charCodeAt(i) === 32) fields.push(i + 1);
+  }
+  const num = (i: number): number => {
+    const from = i === 0 ? close + 2 : fields[i - 1];
+    if (from === undefined || from >= raw.length) return Number.NaN;
+    let n = 0;
+    let j = from;
+    const neg = raw.charCodeAt(j) === 45;
+    if (neg) j++;
+    for (let c = raw.charCodeAt(j); c >= 48 && c <= 57; c = raw.charCodeAt(++j)) n = n * 10 + (c - 48);
+    return j === from + (neg ? 1 : 0) ? Number.NaN : neg ? -n : n;
+  };
   return {
     pid,
     comm,
-    state: f[0] ?? "?",
-    ppid: Number(f[1]),
-    pgid: Number(f[2]),
-    sid: Number(f[3]),
-    startTime: Number(f[19]),
-    utime: Number(f[11]),
-    stime: Number(f[12]),
-    rssPages: Number(f[21]),
+    state: close + 2 < raw.length ? raw[close + 2]! : "?",
+    ppid: num(1),
+    pgid: num(2),
+    sid: num(3),
+    startTime: num(19),
+    utime: num(11),
+    stime: num(12),
+    rssPages: num(21),
   };
 }
 
