@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { ChildProcess } from "node:child_process";
 import { closeSync, openSync, readSync, statSync, watch } from "node:fs";
 import { delimiter, dirname } from "node:path";
-import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import type { InstanceContext } from "../context/context.js";
 import type { ResolvedRuntime } from "./runtime.js";
 import { ProcessTree } from "./tree.js";
@@ -165,10 +165,7 @@ function spawnGateway(req: SpawnRequest): GatewayProcess {
     child.unref();
     stopOutput = followFile(ctx.outputFile, tailFrom, onLine);
   } else {
-    for (const stream of ["stdout", "stderr"] as const) {
-      const rl = createInterface({ input: child[stream]!, crlfDelay: Infinity });
-      rl.on("line", (line) => onLine(stream, line));
-    }
+    for (const stream of ["stdout", "stderr"] as const) eachLine(child[stream]!, (line) => onLine(stream, line));
   }
   // Just spawned: no children to learn yet; the sampler's next ticks find them.
   const tree = new ProcessTree({ pid, startTime: readProc(pid)?.startTime ?? -1 }, { refresh: false, marker: `${RUN_ID_VAR}=${runId}` });
@@ -209,6 +206,29 @@ function spawnTurn(): Promise<void> {
 
 /** The real spawner. */
 export const processSpawner: Spawner = { turn: spawnTurn, spawn: spawnGateway, adopt: adoptGateway };
+
+/**
+ * Call `fn` with each line of `input` (`\n`, `\r\n` or a lone `\r` ends one, as
+ * readline has it); a last line without an end comes at the end of the stream. Two
+ * readline interfaces per gateway kept a history and a state machine each for this.
+ */
+export function eachLine(input: Readable, fn: (line: string) => void): void {
+  let partial = "";
+  let afterCr = false;
+  input.setEncoding("utf8");
+  input.on("data", (chunk: string) => {
+    // A \r that ended the last chunk already ended its line: skip the \n of that \r\n.
+    if (afterCr && chunk.startsWith("\n")) chunk = chunk.slice(1);
+    afterCr = chunk.endsWith("\r");
+    const lines = (partial + chunk).split(/\r\n|\r|\n/);
+    partial = lines.pop()!;
+    for (const line of lines) fn(line);
+  });
+  input.on("end", () => {
+    if (partial.length > 0) fn(partial);
+    partial = "";
+  });
+}
 
 /** Follow a file from `offset`, line by line (inotify, no polling), until the returned function is called. */
 function followFile(path: string, offset: number, onLine: LineSink): () => void {
