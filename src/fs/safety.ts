@@ -58,7 +58,8 @@ function myUid(): number | undefined {
 
 function statOrUndefined(path: string): Stats | undefined {
   try {
-    return statSync(path);
+    // A missing path is the common case at a first start: no error object built for it.
+    return statSync(path, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }
