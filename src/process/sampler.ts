@@ -7,6 +7,8 @@ import type { ProcIdentity, ProcInfo } from "../fs/proc.js";
 export interface TreeSample {
   /** Members alive at this sample (root first when alive). */
   alive: ProcIdentity[];
+  /** Those of them stopped (state `T`: they act on no signal but SIGCONT/SIGKILL). */
+  stopped: ProcIdentity[];
   /** Resident memory of the alive members, bytes. */
   rssBytes: number;
   /** CPU time of the alive members since they started, ms (user + system). */
@@ -121,6 +123,7 @@ class Tree implements TrackedTree {
   /** Learn descendants of known live members and measure them, from one walk. */
   absorb(procs: ReadonlyMap<number, ProcInfo>, at: number, byParent = childrenIndex(procs)): void {
     const alive: ProcIdentity[] = [];
+    const stopped: ProcIdentity[] = [];
     let rssBytes = 0;
     let cpuTicks = 0;
     const rootInfo = procs.get(this.root.pid);
@@ -140,10 +143,11 @@ class Tree implements TrackedTree {
       const info = procs.get(id.pid);
       if (!info || info.startTime !== id.startTime) continue;
       alive.push(id);
+      if (info.state === "T") stopped.push(id);
       rssBytes += info.rssPages * PAGE_SIZE;
       cpuTicks += info.utime + info.stime;
     }
-    this.last = { alive, rssBytes, cpuMs: (cpuTicks * 1000) / TICKS_PER_SECOND, at };
+    this.last = { alive, stopped, rssBytes, cpuMs: (cpuTicks * 1000) / TICKS_PER_SECOND, at };
     if (!rootAlive && !this.#rootGone) {
       this.#rootGone = true;
       const fns = this.#gone;

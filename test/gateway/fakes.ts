@@ -135,7 +135,7 @@ export class FakeProcess implements GatewayProcess {
     return this.exitInfo ? [] : [this.identity];
   }
   sample() {
-    return this.exitInfo ? undefined : { alive: [this.identity], rssBytes: 40 << 20, cpuMs: 100, at: 0 };
+    return this.exitInfo ? undefined : { alive: [this.identity], stopped: [], rssBytes: 40 << 20, cpuMs: 100, at: 0 };
   }
   signal(sig: NodeJS.Signals): void {
     this.signals.push(sig);
