@@ -19,40 +19,61 @@ export interface ListenTable {
   inodes(port: number): string[];
 }
 
-const LISTEN = "0A";
+/** A table's text: a string (the sync read) or its bytes (the async read, kept off the JS heap). */
+type Text = string | Buffer;
 
-function hexAt(text: string, from: number, to: number): number {
+const NL = 10;
+const SPACE = 32;
+
+function codeAt(text: Text, i: number): number {
+  return typeof text === "string" ? text.charCodeAt(i) : text[i]!;
+}
+
+function find(text: Text, code: number, from: number): number {
+  return typeof text === "string" ? text.indexOf(String.fromCharCode(code), from) : text.indexOf(code, from);
+}
+
+function hexAt(text: Text, from: number, to: number): number {
   let n = 0;
   for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
+    const c = codeAt(text, i);
     n = n * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
   }
   return n;
 }
 
 /**
- * Calls `fn(port, rowStart)` for every LISTEN row of a table, read by offsets without a
- * string or match per row (the tables also list every established socket: hundreds of
- * rows for a fleet, read at every start and add).
+ * Calls `fn(port, rowStart)` for every LISTEN (`0A`) row of a table, read by offsets
+ * without a string or match per row (the tables also list every established socket:
+ * hundreds of rows for a fleet, read at every start and add).
  */
-function eachListenRow(text: string, fn: (port: number, row: number) => void): void {
-  let row = text.indexOf("\n") + 1;
-  while (row > 0 && row < text.length) {
-    const next = text.indexOf("\n", row);
-    const colon = text.indexOf(": ", row);
-    const localEnd = text.indexOf(" ", colon + 2);
-    const remoteEnd = text.indexOf(" ", localEnd + 1);
-    if (colon > 0 && localEnd > 0 && remoteEnd > 0 && (next === -1 || remoteEnd < next) && text.startsWith(LISTEN, remoteEnd + 1)) {
+function eachListenRow(text: Text, fn: (port: number, row: number) => void): void {
+  const length = text.length;
+  let row = find(text, NL, 0) + 1;
+  while (row > 0 && row < length) {
+    const next = find(text, NL, row);
+    const end = next === -1 ? length : next;
+    // "  sl: local:PORT remote:PORT st ..."
+    const colon = find(text, 58, row);
+    const localEnd = colon === -1 ? -1 : find(text, SPACE, colon + 2);
+    const remoteEnd = localEnd === -1 ? -1 : find(text, SPACE, localEnd + 1);
+    if (remoteEnd !== -1 && remoteEnd + 2 < end && codeAt(text, remoteEnd + 1) === 48 && codeAt(text, remoteEnd + 2) === 65) {
       fn(hexAt(text, localEnd - 4, localEnd), row);
     }
     row = next + 1;
   }
 }
 
-/** The LISTEN rows of the texts of /proc/net/tcp and tcp6. */
-export function listenTable(texts: readonly string[]): ListenTable {
+/** Ports of the LISTEN rows of tables given as text or bytes. */
+export function listeningSet(texts: readonly Text[]): Set<number> {
   const ports = new Set<number>();
   for (const text of texts) eachListenRow(text, (port) => ports.add(port));
+  return ports;
+}
+
+/** The LISTEN rows of the texts of /proc/net/tcp and tcp6. */
+export function listenTable(texts: readonly string[]): ListenTable {
+  const ports = listeningSet(texts);
   return {
     has: (port) => ports.has(port),
     inodes: (port) => {
@@ -85,17 +106,20 @@ export function listeningInodes(): ListenTable {
   );
 }
 
-let reading: Promise<ListenTable> | undefined;
+let reading: Promise<Pick<ListenTable, "has">> | undefined;
 
 /**
- * {@link listeningInodes} off the event loop: the kernel walks its whole TCP hash to
+ * The ports listened on, off the event loop: the kernel walks its whole TCP hash to
  * produce these files (milliseconds of CPU on a busy host), so the read runs in the
- * thread pool, and callers asking while a read is under way share it (a fleet's starts
- * each check their ports: one read and one scan serve all that ask together).
+ * thread pool; its bytes are scanned as they are (no string on the JS heap), and callers
+ * asking while a read is under way share it (a fleet's starts each check their ports).
  */
-export function readListeningInodes(): Promise<ListenTable> {
-  reading ??= Promise.all(TCP_TABLES.map((file) => readFile(file, "latin1").catch(() => "")))
-    .then(listenTable)
+export function readListeningPorts(): Promise<Pick<ListenTable, "has">> {
+  reading ??= Promise.all(TCP_TABLES.map((file) => readFile(file).catch(() => Buffer.alloc(0))))
+    .then((texts) => {
+      const ports = listeningSet(texts);
+      return { has: (port: number) => ports.has(port) };
+    })
     .finally(() => {
       reading = undefined;
     });

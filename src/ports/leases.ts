@@ -12,7 +12,7 @@ import { isAlive, readProc } from "../fs/proc.js";
 import type { ProcIdentity } from "../fs/proc.js";
 import { blockOf, essentialPorts, PORT_BLOCK_SPAN, PORT_BLOCK_STRIDE, rangesOverlap } from "./block.js";
 import type { PortRange } from "./block.js";
-import { findPortHolders, listeningPorts, readListeningInodes } from "./holders.js";
+import { findPortHolders, listeningPorts, readListeningPorts } from "./holders.js";
 import type { ListenTable } from "./holders.js";
 
 /** One gateway's claim on a port block, host-wide. */
@@ -99,6 +99,12 @@ export class LeaseRegistry {
   readonly #onWarning: (w: LeaseWarning) => void;
   /** The leases this registry holds now, to rebuild a registry file that was lost or corrupt. */
   readonly #held = new Map<string, Lease>();
+  /**
+   * The registry file as this registry last read or wrote it, its leases (never mutated:
+   * every change makes new lists and objects) and their canonical text: each add() reads
+   * the whole registry, and a fleet of N gateways parsed and validated N² leases.
+   */
+  #last: { text: string; leases: Lease[]; canonical: string } | undefined;
 
   constructor(dir = defaultLeaseDir(), opts: { onWarning?: (w: LeaseWarning) => void } = {}) {
     this.dir = dir;
@@ -131,7 +137,7 @@ export class LeaseRegistry {
     // The kernel's listener tables, read once and before the lock: the read costs
     // milliseconds (it walks the whole TCP hash), and the lock serialises every host.
     // An explicit port needs none here (the pre-spawn probe checks it).
-    const listening = req.requestedBase === undefined ? await readListeningInodes() : new Set<number>();
+    const listening = req.requestedBase === undefined ? await readListeningPorts() : new Set<number>();
     return this.#mutate({ signal: req.signal, timeoutMs: req.timeoutMs, gateway: req.name }, (leases) => {
       const me = self();
       const mine = leases.find((l) => l.root === req.root && l.name === req.name);
@@ -268,7 +274,7 @@ export class LeaseRegistry {
     return withLock(
       this.#lock,
       async () => {
-        const { leases: stored, rebuilt } = await this.#read(opts.gateway);
+        const { leases: stored, rebuilt, canonical } = await this.#read(opts.gateway);
         const roots = new Map<string, boolean>();
         const exists = (root: string): boolean => roots.get(root) ?? roots.set(root, existsSync(root)).get(root)!;
         const live = stored.filter((l) => exists(l.root));
@@ -277,12 +283,13 @@ export class LeaseRegistry {
         for (const [key, held] of this.#held) if (!keys.has(key) && exists(held.root)) live.push(held);
         const { result, leases } = fn(live);
         const text = `${JSON.stringify(leases, null, 1)}\n`;
-        if (rebuilt || text !== `${JSON.stringify(stored, null, 1)}\n`) {
+        if (rebuilt || text !== canonical) {
           try {
             await writeFileAtomic(this.#file, text);
           } catch (err) {
             throw fsError(err, this.#file, "writing the lease registry", opts.gateway);
           }
+          this.#last = { text, leases, canonical: text };
         }
         return result;
       },
@@ -296,7 +303,7 @@ export class LeaseRegistry {
    * `LEASES_CORRUPT` warning, and rebuilt from its valid entries and the leases this
    * process holds.
    */
-  async #read(gateway: string | undefined): Promise<{ leases: Lease[]; rebuilt: boolean }> {
+  async #read(gateway: string | undefined): Promise<{ leases: Lease[]; rebuilt: boolean; canonical?: string }> {
     let text: string;
     try {
       text = await readFile(this.#file, "utf8");
@@ -306,6 +313,8 @@ export class LeaseRegistry {
       if (errno !== "EISDIR") throw fsError(err, this.#file, "reading the lease registry", gateway);
       return this.#moveAside([], "it is a directory", gateway);
     }
+    // Unchanged since this registry last read or wrote it: no parse and no validation of every lease.
+    if (this.#last?.text === text) return { leases: this.#last.leases, rebuilt: false, canonical: this.#last.canonical };
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -318,7 +327,8 @@ export class LeaseRegistry {
       return r.success ? [{ ...r.data, holder: r.data.holder ?? undefined } as Lease] : [];
     });
     if (valid.length < parsed.length) return this.#moveAside(valid, `${parsed.length - valid.length} of its ${parsed.length} entries are not leases`, gateway);
-    return { leases: valid, rebuilt: false };
+    this.#last = { text, leases: valid, canonical: `${JSON.stringify(valid, null, 1)}\n` };
+    return { leases: valid, rebuilt: false, canonical: this.#last.canonical };
   }
 
   async #moveAside(valid: Lease[], why: string, gateway: string | undefined): Promise<{ leases: Lease[]; rebuilt: boolean }> {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { listenTable } from "../../src/ports/holders.js";
+import { listeningSet, listenTable } from "../../src/ports/holders.js";
 
 // Rows as the kernel writes them: a header, then one socket per row (tcp: IPv4, tcp6: IPv6).
 const TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -47,6 +47,11 @@ describe("listenTable", () => {
     const reference = byRegex(texts);
     for (const [port, inodes] of reference) expect(table.inodes(port)).toEqual(inodes);
     for (let port = 1; port < 65536; port++) expect(table.has(port)).toBe(reference.has(port));
+    expect([...listeningSet(texts.map((t) => Buffer.from(t, "latin1")))].sort()).toEqual([...reference.keys()].sort());
+  });
+
+  it("reads the same ports from the tables' bytes as from their text", () => {
+    expect([...listeningSet([Buffer.from(TCP), Buffer.from(TCP6)])].sort()).toEqual([5000, 5002]);
   });
 
   it("reads empty or truncated tables as listening nowhere", () => {
