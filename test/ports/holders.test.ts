@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { listeningSet, listenTable } from "../../src/ports/holders.js";
+import { listeningSet, listenTable, readListeningPorts } from "../../src/ports/holders.js";
 
 // Rows as the kernel writes them: a header, then one socket per row (tcp: IPv4, tcp6: IPv6).
 const TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -57,5 +58,18 @@ describe("listenTable", () => {
   it("reads empty or truncated tables as listening nowhere", () => {
     expect(listenTable(["", TCP.split("\n")[0]!]).has(5000)).toBe(false);
     expect(listenTable([TCP.slice(0, TCP.indexOf(" 0A"))]).has(5000)).toBe(false);
+  });
+
+  it("reads the kernel's tables off the loop: a port this process listens on is found, and callers asking together share one read", async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen({ port: 0, host: "127.0.0.1" }, resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const [a, b] = await Promise.all([readListeningPorts(), readListeningPorts()]);
+      expect(a).toBe(b);
+      expect(a.has(port)).toBe(true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
