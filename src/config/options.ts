@@ -1,5 +1,5 @@
 import { isAbsolute } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { assertOptionsObject, invalidOptions, showValue } from "../context/invalid.js";
 import { operationOptionsSchema } from "../context/operation.js";
 import { ClawhostError } from "../errors.js";

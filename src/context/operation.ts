@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 // The pieces every long operation's options share, defined once below every folder that parses them.
 

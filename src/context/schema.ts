@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { ClawhostError } from "../errors.js";
 import { MAX_BASE_PORT, PORT_BLOCK_SPAN } from "../ports/block.js";
 import { assertOptionsObject, invalidOptions } from "./invalid.js";

@@ -37,24 +37,51 @@ export function readProc(pid: number): ProcInfo | undefined {
   return parseStat(pid, raw);
 }
 
-/** Parse the text of `/proc/<pid>/stat`. */
+/**
+ * Parse the text of `/proc/<pid>/stat`. The fields are read in one pass, without a
+ * string or an array per field: the sampler parses every process of the host at each walk.
+ */
 export function parseStat(pid: number, raw: string): ProcInfo {
-  // comm may contain spaces and parentheses: split at the last ')'.
+  // comm may contain spaces and parentheses: the fields start after the last ')'.
   const close = raw.lastIndexOf(")");
   const comm = raw.slice(raw.indexOf("(") + 1, close);
-  const f = raw.slice(close + 2).split(" ");
-  return {
-    pid,
-    comm,
-    state: f[0] ?? "?",
-    ppid: Number(f[1]),
-    pgid: Number(f[2]),
-    sid: Number(f[3]),
-    startTime: Number(f[19]),
-    utime: Number(f[11]),
-    stime: Number(f[12]),
-    rssPages: Number(f[21]),
-  };
+  const start = close + 2;
+  let ppid = Number.NaN;
+  let pgid = Number.NaN;
+  let sid = Number.NaN;
+  let utime = Number.NaN;
+  let stime = Number.NaN;
+  let startTime = Number.NaN;
+  let rssPages = Number.NaN;
+  // Field 0 is the state; field i starts after the i-th space.
+  let field = 0;
+  for (let i = start; i < raw.length && field <= 21; i++) {
+    if (raw.charCodeAt(i) === 32) {
+      field++;
+      if (field !== 1 && field !== 2 && field !== 3 && field !== 11 && field !== 12 && field !== 19 && field !== 21) continue;
+      const n = numberAt(raw, i + 1);
+      if (field === 1) ppid = n;
+      else if (field === 2) pgid = n;
+      else if (field === 3) sid = n;
+      else if (field === 11) utime = n;
+      else if (field === 12) stime = n;
+      else if (field === 19) startTime = n;
+      else rssPages = n;
+    }
+  }
+  return { pid, comm, state: start < raw.length ? raw[start]! : "?", ppid, pgid, sid, startTime, utime, stime, rssPages };
+}
+
+/** The (possibly negative) decimal integer at `from`, or NaN. */
+function numberAt(raw: string, from: number): number {
+  let j = from;
+  const negative = raw.charCodeAt(j) === 45;
+  if (negative) j++;
+  const digits = j;
+  let n = 0;
+  for (let c = raw.charCodeAt(j); c >= 48 && c <= 57; c = raw.charCodeAt(++j)) n = n * 10 + (c - 48);
+  if (j === digits) return Number.NaN;
+  return negative ? -n : n;
 }
 
 /** Every process visible in `/proc`. */

@@ -2,22 +2,39 @@ import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { chmod, mkdir, stat } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { ClawhostError } from "../errors.js";
 import { wrapFs } from "./errors.js";
 
 /** Trees clawhost never writes into: kernel interfaces (where `mkdir -p` even spins) and the OS. */
 export const SYSTEM_TREES: readonly string[] = ["/proc", "/sys", "/dev", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot"];
 
+let shared: { key: string; dirs: ReadonlySet<string> } | undefined;
+
 /** Shared directories that may hold a gateway's dirs but never be one. */
-function sharedDirs(): Set<string> {
-  return new Set(["/", "/home", "/root", "/tmp", "/var", "/var/lib", "/var/tmp", "/var/log", "/var/run", "/run", "/run/user", "/opt", "/srv", "/mnt", "/media", tmpdir(), homedir()].map((p) => resolve(p)));
+function sharedDirs(): ReadonlySet<string> {
+  // Built again only when TMPDIR or HOME changed: every start checks several paths.
+  const key = `${tmpdir()}\0${homedir()}`;
+  if (shared?.key !== key) {
+    const dirs = ["/", "/home", "/root", "/tmp", "/var", "/var/lib", "/var/tmp", "/var/log", "/var/run", "/run", "/run/user", "/opt", "/srv", "/mnt", "/media", tmpdir(), homedir()];
+    shared = { key, dirs: new Set(dirs.map((p) => resolve(p))) };
+  }
+  return shared.dirs;
 }
 
-/** True when `child` is `parent` or lies below it. */
+// An absolute path with no `.`/`..` segment, no `//` and no trailing `/`: resolve() would return it unchanged.
+const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)/;
+
+function normalAbsolute(path: string): string {
+  return path.startsWith("/") && !NOT_NORMAL.test(path) && (path.length === 1 || !path.endsWith("/")) ? path : resolve(path);
+}
+
+/** True when `child` is `parent` or lies below it (lexically, as `path.resolve` sees them). */
 export function isInside(parent: string, child: string): boolean {
-  const rel = relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+  // A prefix test on normal paths: add() checks every pair of gateways' paths (O(N²) calls).
+  const p = normalAbsolute(parent);
+  const c = normalAbsolute(child);
+  return c === p || (c.startsWith(p) && (p.length === 1 || c.charCodeAt(p.length) === 47));
 }
 
 /** How strictly an existing directory is checked. */
@@ -41,7 +58,8 @@ function myUid(): number | undefined {
 
 function statOrUndefined(path: string): Stats | undefined {
   try {
-    return statSync(path);
+    // A missing path is the common case at a first start: no error object built for it.
+    return statSync(path, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }

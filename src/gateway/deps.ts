@@ -1,7 +1,7 @@
 import type { InstanceContext } from "../context/context.js";
 import type { ConfigValidator } from "../config/schema.js";
 import { openClawValidator } from "../config/schema.js";
-import { findPortHolders, listeningPorts, readListeningInodes } from "../ports/holders.js";
+import { findPortHolders, listeningPorts, readListeningPorts } from "../ports/holders.js";
 import type { PortHolder } from "../ports/holders.js";
 import { findBusyPorts } from "../ports/probe.js";
 import { runDoctor } from "../process/doctor.js";
@@ -31,7 +31,7 @@ export interface PortProber {
 export const systemPorts: PortProber = {
   busy: findBusyPorts,
   holders: findPortHolders,
-  listening: async (ports) => listeningPorts(ports, await readListeningInodes()),
+  listening: async (ports) => listeningPorts(ports, await readListeningPorts()),
 };
 
 /** Runs `openclaw doctor --fix` for a gateway (a seam, like the spawner). */

@@ -52,8 +52,9 @@ export async function launch(env: LaunchEnv, token: string, deadline: number, si
   const adopted = await adoptOrClean(env, token, signal);
   if (adopted) return adopted;
   await preflight(env);
-  signal.throwIfAborted();
   const { ctx, deps } = env;
+  await deps.spawner.turn?.();
+  signal.throwIfAborted();
   const t0 = performance.now();
   let run: Run | undefined;
   const proc = deps.spawner.spawn({

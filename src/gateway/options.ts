@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { invalidOptions, showValue } from "../context/invalid.js";
 import { abortSignalSchema, MAX_TIMEOUT_MS, operationOptionsSchema, timeoutMsSchema } from "../context/operation.js";
 import { ClawhostError } from "../errors.js";

@@ -230,14 +230,22 @@ export class GatewayHost extends EventEmitter<HostEvents> {
     const contextFor = (basePort: number): InstanceContext =>
       new InstanceContext({ root: this.#opts.root, spec: s, basePort, parentEnv: process.env, compileCacheDir: this.#compileCacheDir });
     const draft = contextFor(s.port ?? this.#range.from);
+    // Every pair of paths of every two gateways, O(N²) over a fleet's adds: index loops, no destructuring (both allocate).
+    const claims = claimedPaths(draft);
     for (const other of others) {
       if (draft.configPath === other.context.configPath) {
         throw this.#pathConflict(draft, other, "config path", draft.configPath);
       }
-      for (const [kind, mine] of claimedPaths(draft)) {
-        for (const [otherKind, theirs] of claimedPaths(other.context)) {
+      const theirClaims = claimedPaths(other.context);
+      for (let i = 0; i < claims.length; i++) {
+        const claim = claims[i]!;
+        for (let j = 0; j < theirClaims.length; j++) {
+          const theirClaim = theirClaims[j]!;
+          const mine = claim[1];
+          const theirs = theirClaim[1];
           if (isInside(mine, theirs) || isInside(theirs, mine)) {
-            throw this.#pathConflict(draft, other, kind === otherKind ? kind : `${kind} / ${otherKind}`, mine);
+            const kind = claim[0] === theirClaim[0] ? claim[0] : `${claim[0]} / ${theirClaim[0]}`;
+            throw this.#pathConflict(draft, other, kind, mine);
           }
         }
       }

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { readCmdline } from "../fs/proc.js";
 
 /** A process holding a listening socket. */
@@ -12,12 +12,93 @@ export interface PortHolder {
 
 const TCP_TABLES = ["/proc/net/tcp", "/proc/net/tcp6"];
 
-/** Listening socket inodes by port, from /proc/net/tcp and tcp6 (Linux). */
-export function listeningInodes(): Map<number, Set<string>> {
-  return parseTables(
+/** Ports some socket listens on, with their socket inodes (read from the rows on demand). */
+export interface ListenTable {
+  has(port: number): boolean;
+  /** Inodes of the sockets listening on `port` (for finding their owner in /proc/<pid>/fd). */
+  inodes(port: number): string[];
+}
+
+/** A table's text: a string (the sync read) or its bytes (the async read, kept off the JS heap). */
+type Text = string | Buffer;
+
+const NL = 10;
+const SPACE = 32;
+
+function codeAt(text: Text, i: number): number {
+  return typeof text === "string" ? text.charCodeAt(i) : text[i]!;
+}
+
+function find(text: Text, code: number, from: number): number {
+  return typeof text === "string" ? text.indexOf(String.fromCharCode(code), from) : text.indexOf(code, from);
+}
+
+function hexAt(text: Text, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = codeAt(text, i);
+    n = n * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
+  }
+  return n;
+}
+
+/**
+ * Calls `fn(port, rowStart)` for every LISTEN (`0A`) row of a table, read by offsets
+ * without a string or match per row (the tables also list every established socket:
+ * hundreds of rows for a fleet, read at every start and add).
+ */
+function eachListenRow(text: Text, fn: (port: number, row: number) => void): void {
+  const length = text.length;
+  let row = find(text, NL, 0) + 1;
+  while (row > 0 && row < length) {
+    const next = find(text, NL, row);
+    const end = next === -1 ? length : next;
+    // "  sl: local:PORT remote:PORT st ..."
+    const colon = find(text, 58, row);
+    const localEnd = colon === -1 ? -1 : find(text, SPACE, colon + 2);
+    const remoteEnd = localEnd === -1 ? -1 : find(text, SPACE, localEnd + 1);
+    if (remoteEnd !== -1 && remoteEnd + 2 < end && codeAt(text, remoteEnd + 1) === 48 && codeAt(text, remoteEnd + 2) === 65) {
+      fn(hexAt(text, localEnd - 4, localEnd), row);
+    }
+    row = next + 1;
+  }
+}
+
+/** Ports of the LISTEN rows of tables given as text or bytes. */
+export function listeningSet(texts: readonly Text[]): Set<number> {
+  const ports = new Set<number>();
+  for (const text of texts) eachListenRow(text, (port) => ports.add(port));
+  return ports;
+}
+
+/** The LISTEN rows of the texts of /proc/net/tcp and tcp6. */
+export function listenTable(texts: readonly string[]): ListenTable {
+  const ports = listeningSet(texts);
+  return {
+    has: (port) => ports.has(port),
+    inodes: (port) => {
+      const out: string[] = [];
+      if (!ports.has(port)) return out;
+      for (const text of texts) {
+        eachListenRow(text, (p, row) => {
+          if (p !== port) return;
+          const end = text.indexOf("\n", row);
+          // sl local remote st tx:rx tr:when retrnsmt uid timeout inode ...
+          const inode = text.slice(row, end === -1 ? undefined : end).trim().split(/\s+/)[9];
+          if (inode) out.push(inode);
+        });
+      }
+      return out;
+    },
+  };
+}
+
+/** Listening sockets of /proc/net/tcp and tcp6 (Linux), read now. */
+export function listeningInodes(): ListenTable {
+  return listenTable(
     TCP_TABLES.map((file) => {
       try {
-        return readFileSync(file, "utf8");
+        return readFileSync(file, "latin1");
       } catch {
         return "";
       }
@@ -25,34 +106,55 @@ export function listeningInodes(): Map<number, Set<string>> {
   );
 }
 
-/**
- * {@link listeningInodes} off the event loop: the kernel walks its whole TCP hash to
- * produce these files (milliseconds on a busy host), so the read runs in the thread pool.
- */
-export async function readListeningInodes(): Promise<Map<number, Set<string>>> {
-  return parseTables(await Promise.all(TCP_TABLES.map((file) => readFile(file, "utf8").catch(() => ""))));
+/** Where the async reads put the tables: one buffer for the process, grown when a table outgrows it. */
+let scratch = Buffer.allocUnsafe(256 * 1024);
+
+/** The whole of `file`, in `scratch` (valid until the next read). */
+async function readIntoScratch(file: string): Promise<Buffer> {
+  const handle = await open(file, "r");
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2);
+        scratch.copy(bigger, 0, 0, length);
+        scratch = bigger;
+      }
+      const { bytesRead } = await handle.read(scratch, length, scratch.length - length, length);
+      if (bytesRead === 0) return scratch.subarray(0, length);
+      length += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
-// A LISTEN (0A) row: local port (hex) and inode, matched without splitting every row
-// (the tables also list every established socket: thousands of rows on a busy host).
-const LISTEN_ROW = /^\s*\d+: [0-9A-F]+:([0-9A-F]{4}) [0-9A-F]+:[0-9A-F]{4} 0A (?:\S+\s+){5}(\d+)/gm;
+let reading: Promise<Pick<ListenTable, "has">> | undefined;
 
-function parseTables(texts: string[]): Map<number, Set<string>> {
-  const out = new Map<number, Set<string>>();
-  for (const text of texts) {
-    for (const m of text.matchAll(LISTEN_ROW)) {
-      const port = Number.parseInt(m[1]!, 16);
-      const set = out.get(port) ?? new Set<string>();
-      set.add(m[2]!);
-      out.set(port, set);
+/**
+ * The ports listened on, off the event loop: the kernel walks its whole TCP hash to
+ * produce these files (milliseconds of CPU on a busy host), so the reads run in the
+ * thread pool, into one reused buffer scanned as bytes (a string or a buffer per read,
+ * at every add and start, was ~120 KB of garbage each); callers asking while a read is
+ * under way share it (a fleet's starts each check their ports).
+ */
+export function readListeningPorts(): Promise<Pick<ListenTable, "has">> {
+  reading ??= (async () => {
+    const ports = new Set<number>();
+    for (const file of TCP_TABLES) {
+      const bytes = await readIntoScratch(file).catch(() => undefined);
+      if (bytes) eachListenRow(bytes, (port) => ports.add(port));
     }
-  }
-  return out;
+    return { has: (port: number) => ports.has(port) };
+  })().finally(() => {
+    reading = undefined;
+  });
+  return reading;
 }
 
 /** Ports among `ports` that some socket listens on (any address), per the kernel's tables. */
-export function listeningPorts(ports: Iterable<number>, inodes: ReadonlyMap<number, unknown> = listeningInodes()): number[] {
-  return [...ports].filter((p) => inodes.has(p));
+export function listeningPorts(ports: Iterable<number>, table: Pick<ListenTable, "has"> = listeningInodes()): number[] {
+  return [...ports].filter((p) => table.has(p));
 }
 
 /**
@@ -60,9 +162,9 @@ export function listeningPorts(ports: Iterable<number>, inodes: ReadonlyMap<numb
  * /proc/<pid>/fd is readable (own processes, or all as root); `pid` undefined otherwise.
  */
 export function findPortHolders(ports: readonly number[]): PortHolder[] {
-  const inodes = listeningInodes();
+  const table = listeningInodes();
   const wanted = new Map<string, number>();
-  for (const port of ports) for (const inode of inodes.get(port) ?? []) wanted.set(`socket:[${inode}]`, port);
+  for (const port of ports) for (const inode of table.inodes(port)) wanted.set(`socket:[${inode}]`, port);
   const found = new Map<number, PortHolder>();
   if (wanted.size > 0) {
     for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rename, stat } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { ClawhostError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { errnoOf, fsError } from "../fs/errors.js";
@@ -12,7 +12,8 @@ import { isAlive, readProc } from "../fs/proc.js";
 import type { ProcIdentity } from "../fs/proc.js";
 import { blockOf, essentialPorts, PORT_BLOCK_SPAN, PORT_BLOCK_STRIDE, rangesOverlap } from "./block.js";
 import type { PortRange } from "./block.js";
-import { findPortHolders, listeningPorts, readListeningInodes } from "./holders.js";
+import { findPortHolders, listeningPorts, readListeningPorts } from "./holders.js";
+import type { ListenTable } from "./holders.js";
 
 /** One gateway's claim on a port block, host-wide. */
 export interface Lease {
@@ -77,7 +78,7 @@ function sameHolder(a: ProcIdentity | undefined, b: ProcIdentity): boolean {
  * True when the block's gateway or browser-control port is listened on right now by a
  * process other than `ownPids` (the gateway itself, left running to be adopted).
  */
-function blockBusy(base: number, listening: ReadonlyMap<number, unknown>, ownPids: readonly number[] = []): boolean {
+function blockBusy(base: number, listening: Pick<ListenTable, "has">, ownPids: readonly number[] = []): boolean {
   const busy = listeningPorts(essentialPorts(base), listening);
   if (busy.length === 0 || ownPids.length === 0) return busy.length > 0;
   return findPortHolders(busy).some((h) => h.pid === undefined || !ownPids.includes(h.pid));
@@ -98,6 +99,12 @@ export class LeaseRegistry {
   readonly #onWarning: (w: LeaseWarning) => void;
   /** The leases this registry holds now, to rebuild a registry file that was lost or corrupt. */
   readonly #held = new Map<string, Lease>();
+  /**
+   * The registry file as this registry last read or wrote it, its leases (never mutated:
+   * every change makes new lists and objects) and their canonical text: each add() reads
+   * the whole registry, and a fleet of N gateways parsed and validated N² leases.
+   */
+  #last: { text: string; leases: Lease[]; canonical: string } | undefined;
 
   constructor(dir = defaultLeaseDir(), opts: { onWarning?: (w: LeaseWarning) => void } = {}) {
     this.dir = dir;
@@ -130,7 +137,7 @@ export class LeaseRegistry {
     // The kernel's listener tables, read once and before the lock: the read costs
     // milliseconds (it walks the whole TCP hash), and the lock serialises every host.
     // An explicit port needs none here (the pre-spawn probe checks it).
-    const listening = req.requestedBase === undefined ? await readListeningInodes() : new Map<number, Set<string>>();
+    const listening = req.requestedBase === undefined ? await readListeningPorts() : new Set<number>();
     return this.#mutate({ signal: req.signal, timeoutMs: req.timeoutMs, gateway: req.name }, (leases) => {
       const me = self();
       const mine = leases.find((l) => l.root === req.root && l.name === req.name);
@@ -229,14 +236,17 @@ export class LeaseRegistry {
   #pickFree(
     req: { name: string; range: { from: number; to: number } },
     others: Lease[],
-    listening: ReadonlyMap<number, unknown>,
+    listening: Pick<ListenTable, "has">,
   ): { base: number; reclaimed: Lease[] } {
     const { from, to } = req.range;
+    const blocks = others.map((l) => [l, blockOf(l.base)] as const);
     for (const pass of ["free", "dormant"] as const) {
       for (let base = from; base + PORT_BLOCK_SPAN - 1 <= to; base += PORT_BLOCK_STRIDE) {
         const block = blockOf(base);
         if (OPENCLAW_DEFAULT_BLOCKS.some((d) => rangesOverlap(d, block))) continue;
-        const overlapping = others.filter((l) => rangesOverlap(blockOf(l.base), block));
+        // Most candidates of a large fleet are taken: skip them without building a list.
+        if (pass === "free" && blocks.some(([, b]) => rangesOverlap(b, block))) continue;
+        const overlapping = blocks.filter(([, b]) => rangesOverlap(b, block)).map(([l]) => l);
         // Second pass: a block kept for a host that died may be given up, never a live one's.
         if (pass === "free" ? overlapping.length > 0 : overlapping.some((l) => l.holder && isAlive(l.holder))) continue;
         if (blockBusy(base, listening)) continue;
@@ -264,20 +274,22 @@ export class LeaseRegistry {
     return withLock(
       this.#lock,
       async () => {
-        const { leases: stored, rebuilt } = await this.#read(opts.gateway);
-        const live = stored.filter((l) => existsSync(l.root));
+        const { leases: stored, rebuilt, canonical } = await this.#read(opts.gateway);
+        const roots = new Map<string, boolean>();
+        const exists = (root: string): boolean => roots.get(root) ?? roots.set(root, existsSync(root)).get(root)!;
+        const live = stored.filter((l) => exists(l.root));
         // What this process holds is live for sure: put back what a lost or corrupt file forgot.
-        for (const held of this.#held.values()) {
-          if (!live.some((l) => leaseKey(l) === leaseKey(held)) && existsSync(held.root)) live.push(held);
-        }
+        const keys = new Set(live.map(leaseKey));
+        for (const [key, held] of this.#held) if (!keys.has(key) && exists(held.root)) live.push(held);
         const { result, leases } = fn(live);
         const text = `${JSON.stringify(leases, null, 1)}\n`;
-        if (rebuilt || text !== `${JSON.stringify(stored, null, 1)}\n`) {
+        if (rebuilt || text !== canonical) {
           try {
             await writeFileAtomic(this.#file, text);
           } catch (err) {
             throw fsError(err, this.#file, "writing the lease registry", opts.gateway);
           }
+          this.#last = { text, leases, canonical: text };
         }
         return result;
       },
@@ -291,7 +303,7 @@ export class LeaseRegistry {
    * `LEASES_CORRUPT` warning, and rebuilt from its valid entries and the leases this
    * process holds.
    */
-  async #read(gateway: string | undefined): Promise<{ leases: Lease[]; rebuilt: boolean }> {
+  async #read(gateway: string | undefined): Promise<{ leases: Lease[]; rebuilt: boolean; canonical?: string }> {
     let text: string;
     try {
       text = await readFile(this.#file, "utf8");
@@ -301,6 +313,8 @@ export class LeaseRegistry {
       if (errno !== "EISDIR") throw fsError(err, this.#file, "reading the lease registry", gateway);
       return this.#moveAside([], "it is a directory", gateway);
     }
+    // Unchanged since this registry last read or wrote it: no parse and no validation of every lease.
+    if (this.#last?.text === text) return { leases: this.#last.leases, rebuilt: false, canonical: this.#last.canonical };
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -313,7 +327,8 @@ export class LeaseRegistry {
       return r.success ? [{ ...r.data, holder: r.data.holder ?? undefined } as Lease] : [];
     });
     if (valid.length < parsed.length) return this.#moveAside(valid, `${parsed.length - valid.length} of its ${parsed.length} entries are not leases`, gateway);
-    return { leases: valid, rebuilt: false };
+    this.#last = { text, leases: valid, canonical: `${JSON.stringify(valid, null, 1)}\n` };
+    return { leases: valid, rebuilt: false, canonical: this.#last.canonical };
   }
 
   async #moveAside(valid: Lease[], why: string, gateway: string | undefined): Promise<{ leases: Lease[]; rebuilt: boolean }> {

@@ -5,7 +5,7 @@ import type { Readable } from "node:stream";
 export const LINES_PER_TURN = 200;
 
 /**
- * Read `input` line by line (`\n`, a trailing `\r` dropped), handing on at most
+ * Read `input` line by line, with readline's line ends (`\r\n`, `\r`, `\n`), handing on at most
  * `perTurn` lines per turn of the event loop: a gateway that writes a burst of output
  * (one 64 KB pipe read is ~2,000 short lines) is read in slices, with the stream paused
  * in between, so timers, pings and every consumer of the host's event stream run between
@@ -14,12 +14,13 @@ export const LINES_PER_TURN = 200;
 export function readLines(input: Readable, onLine: (line: string) => void, perTurn = LINES_PER_TURN): void {
   const decoder = new StringDecoder("utf8");
   let partial = "";
+  let afterCr = false;
   let pending: string[] = [];
   let next = 0;
   let draining = false;
   let ended = false;
 
-  const emit = (line: string): void => onLine(line.endsWith("\r") ? line.slice(0, -1) : line);
+  const emit = onLine;
   const drain = (): void => {
     const stop = Math.min(pending.length, next + perTurn);
     for (; next < stop; next++) emit(pending[next]!);
@@ -39,9 +40,12 @@ export function readLines(input: Readable, onLine: (line: string) => void, perTu
     partial = "";
   };
 
-  input.on("data", (chunk: Buffer | string) => {
-    const text = partial + (typeof chunk === "string" ? chunk : decoder.write(chunk));
-    const lines = text.split("\n");
+  input.on("data", (data: Buffer | string) => {
+    let chunk = typeof data === "string" ? data : decoder.write(data);
+    // A \r that ended the last chunk already ended its line: skip the \n of that \r\n.
+    if (afterCr && chunk.startsWith("\n")) chunk = chunk.slice(1);
+    if (chunk.length > 0) afterCr = chunk.endsWith("\r");
+    const lines = (partial + chunk).split(/\r\n|\r|\n/);
     partial = lines.pop() ?? "";
     if (lines.length === 0) return;
     if (!draining && lines.length <= perTurn) {

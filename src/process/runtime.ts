@@ -123,10 +123,20 @@ function ancestors(from: string): string[] {
 
 const versionCache = new Map<string, string | undefined>();
 
+function sameFile(a: string, b: string): boolean {
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
 function nodeVersionOf(node: string): string | undefined {
   if (versionCache.has(node)) return versionCache.get(node);
   let version: string | undefined;
-  if (node === process.execPath) version = process.versions.node;
+  // The same file as this process's Node (node_modules/.bin/node is often a link to it): no child Node to wait for.
+  if (node === process.execPath || sameFile(node, process.execPath)) version = process.versions.node;
   else {
     const r = spawnSync(node, ["-p", "process.versions.node"], { encoding: "utf8", timeout: 15_000 });
     version = r.status === 0 ? r.stdout.trim() : undefined;

@@ -7,6 +7,8 @@ import type { ProcIdentity, ProcInfo } from "../fs/proc.js";
 export interface TreeSample {
   /** Members alive at this sample (root first when alive). */
   alive: ProcIdentity[];
+  /** Those of them stopped (state `T`: they act on no signal but SIGCONT/SIGKILL). */
+  stopped: ProcIdentity[];
   /** Resident memory of the alive members, bytes. */
   rssBytes: number;
   /** CPU time of the alive members since they started, ms (user + system). */
@@ -40,6 +42,23 @@ export interface TrackedTree {
 const PAGE_SIZE = 4096;
 const TICKS_PER_SECOND = 100;
 
+/** Reads of `stat` per event-loop turn in a spread walk (~1 ms of CPU). */
+const WALK_CHUNK = 64;
+
+/** Add the process of one /proc entry (a pid directory) to `out`, unless it is gone or a zombie. */
+function readEntry(entry: string, out: Map<number, ProcInfo>): void {
+  const c = entry.charCodeAt(0);
+  if (c < 48 || c > 57) return;
+  let raw: string;
+  try {
+    raw = readFileSync(`/proc/${entry}/stat`, "utf8");
+  } catch {
+    return;
+  }
+  const info = parseStat(Number(entry), raw);
+  if (info.state !== "Z" && info.state !== "X") out.set(info.pid, info);
+}
+
 /** Every process visible in /proc, one read of `stat` each. */
 function walk(): Map<number, ProcInfo> {
   const out = new Map<number, ProcInfo>();
@@ -49,17 +68,23 @@ function walk(): Map<number, ProcInfo> {
   } catch {
     return out;
   }
-  for (const entry of entries) {
-    const c = entry.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    let raw: string;
-    try {
-      raw = readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    const info = parseStat(Number(entry), raw);
-    if (info.state !== "Z" && info.state !== "X") out.set(info.pid, info);
+  for (const entry of entries) readEntry(entry, out);
+  return out;
+}
+
+/**
+ * {@link walk} spread over event-loop turns, {@link WALK_CHUNK} reads per turn: a host
+ * with hundreds of processes takes milliseconds to walk, too long for one turn of an
+ * app's loop. Identities are pid + start time, so a process that starts or ends between
+ * two chunks is simply seen at the next walk.
+ */
+async function walkSpread(): Promise<Map<number, ProcInfo>> {
+  const out = new Map<number, ProcInfo>();
+  const entries = await readdir("/proc").catch(() => [] as string[]);
+  for (let i = 0; i < entries.length; i += WALK_CHUNK) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    const end = Math.min(i + WALK_CHUNK, entries.length);
+    for (let j = i; j < end; j++) readEntry(entries[j]!, out);
   }
   return out;
 }
@@ -103,6 +128,7 @@ class Tree implements TrackedTree {
   /** Learn descendants of known live members and measure them, from one walk. */
   absorb(procs: ReadonlyMap<number, ProcInfo>, at: number, byParent = childrenIndex(procs)): void {
     const alive: ProcIdentity[] = [];
+    const stopped: ProcIdentity[] = [];
     let rssBytes = 0;
     let cpuTicks = 0;
     const rootInfo = procs.get(this.root.pid);
@@ -122,13 +148,14 @@ class Tree implements TrackedTree {
       const info = procs.get(id.pid);
       if (!info || info.startTime !== id.startTime) continue;
       alive.push(id);
+      if (info.state === "T") stopped.push(id);
       rssBytes += info.rssPages * PAGE_SIZE;
       cpuTicks += info.utime + info.stime;
     }
     const cpuMs = (cpuTicks * 1000) / TICKS_PER_SECOND;
     const prev = this.last;
     const cpuPercent = prev && at > prev.at ? Math.max(0, ((cpuMs - prev.cpuMs) / (at - prev.at)) * 100) : undefined;
-    this.last = { alive, rssBytes, cpuMs, cpuPercent, at };
+    this.last = { alive, stopped, rssBytes, cpuMs, cpuPercent, at };
     if (!rootAlive && !this.#rootGone) {
       this.#rootGone = true;
       const fns = this.#gone;
@@ -201,8 +228,9 @@ export class ProcessSampler {
     this.#timerMs = ms;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.tick();
-      if (this.#trees.size > 0) this.#arm(performance.now() < this.#fastUntil ? this.fastMs : this.steadyMs);
+      void (this.#walking ?? this.#walk()).then(() => {
+        if (this.#trees.size > 0 && !this.#timer) this.#arm(performance.now() < this.#fastUntil ? this.fastMs : this.steadyMs);
+      });
     }, ms).unref();
   }
 
@@ -240,29 +268,37 @@ export class ProcessSampler {
     return markers;
   }
 
+  /** The walk under way, if any. */
+  #walking: Promise<void> | undefined;
+  /** The walk asked for by {@link walkSoon}, shared by every caller until it begins. */
   #soon: Promise<void> | undefined;
 
   /**
-   * One walk for every tree, at the next turn of the event loop, shared by all callers
-   * until it ran: a fleet being stopped at once walks `/proc` once per poll, not once per
-   * gateway (100 synchronous walks in one turn stalled the loop for seconds).
+   * One walk for every tree that begins after this call (at the next turn of the event
+   * loop, or when the walk under way ends), shared by all callers until it begins: a fleet
+   * being stopped at once walks `/proc` once per poll, not once per gateway (100
+   * synchronous walks in one turn stalled the loop for seconds).
    */
   walkSoon(): Promise<void> {
-    this.#soon ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
+    this.#soon ??= (this.#walking ?? Promise.resolve())
+      .then(() => new Promise((resolve) => setImmediate(resolve)))
+      .then(() => {
         this.#soon = undefined;
-        this.tick();
-        resolve();
-      }),
-    );
+        return this.#walking ?? this.#walk();
+      });
     return this.#soon;
   }
 
-  /** One walk for all trees. */
-  tick(): void {
-    if (this.#trees.size === 0) return;
+  #walk(): Promise<void> {
+    const walking = this.#trees.size === 0 ? Promise.resolve() : walkSpread().then((procs) => this.#absorb(procs));
+    this.#walking = walking.finally(() => {
+      this.#walking = undefined;
+    });
+    return this.#walking;
+  }
+
+  #absorb(procs: ReadonlyMap<number, ProcInfo>): void {
     this.#walks += 1;
-    const procs = walk();
     const byParent = childrenIndex(procs);
     const at = performance.now();
     for (const tree of [...this.#trees]) tree.absorb(procs, at, byParent);

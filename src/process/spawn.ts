@@ -58,6 +58,8 @@ export interface SpawnRequest {
 
 /** The spawner seam: real processes here, scripted ones in the state machine's unit tests. */
 export interface Spawner {
+  /** Resolves when the caller may spawn (the real spawner lets one spawn through per event-loop turn). */
+  turn?(): Promise<void>;
   spawn(req: SpawnRequest): GatewayProcess;
   /** Take over a gateway an earlier host started with `outlive` (pid, start time and bootId verified). */
   adopt(root: ProcIdentity, runId: string | undefined, ctx: InstanceContext, onLine: LineSink): GatewayProcess;
@@ -192,8 +194,21 @@ function adoptGateway(root: ProcIdentity, runId: string | undefined, ctx: Instan
   return handle(tree, exited, { outlive: true, adopted: true, runId: runId ?? "" }, followFile(ctx.outputFile, size, onLine));
 }
 
+let lastTurn: Promise<void> = Promise.resolve();
+
+/**
+ * One spawn per event-loop turn, process-wide: a spawn forks this process synchronously
+ * (page tables copied, milliseconds on a loaded host), and a fleet's starts that reach
+ * their spawn together would otherwise stall the loop for the sum of them.
+ */
+function spawnTurn(): Promise<void> {
+  const turn = lastTurn.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+  lastTurn = turn;
+  return turn;
+}
+
 /** The real spawner. */
-export const processSpawner: Spawner = { spawn: spawnGateway, adopt: adoptGateway };
+export const processSpawner: Spawner = { turn: spawnTurn, spawn: spawnGateway, adopt: adoptGateway };
 
 /** Follow a file from `offset`, line by line (inotify, no polling), until the returned function is called. */
 function followFile(path: string, offset: number, onLine: LineSink): () => void {

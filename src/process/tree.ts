@@ -107,8 +107,9 @@ export class ProcessTree {
     const graceEnd = Math.min(t0 + opts.graceMs, deadline);
     await this.#tracked.refreshShared();
     // A stopped process cannot act on SIGTERM until it is continued (only those: each
-    // signal wakes its target, and a fleet stopping at once pays for every wake-up).
-    for (const id of this.alive()) if (readProc(id.pid)?.state === "T") send(id, "SIGCONT");
+    // signal wakes its target, and a fleet stopping at once pays for every wake-up). The
+    // walk just taken says which: no read of /proc per member for a fleet stopping at once.
+    for (const id of this.#tracked.last?.stopped ?? []) send(id, "SIGCONT");
     send(this.root, "SIGTERM");
     let escalated = false;
     // An aborted signal cuts the grace short: straight to SIGKILL.

@@ -152,7 +152,7 @@ export class FakeProcess implements GatewayProcess {
     return this.exitInfo ? [] : [this.identity];
   }
   sample() {
-    return this.exitInfo ? undefined : { alive: [this.identity], rssBytes: 40 << 20, cpuMs: 100, cpuPercent: 2.5, at: performance.now() };
+    return this.exitInfo ? undefined : { alive: [this.identity], stopped: [], rssBytes: 40 << 20, cpuMs: 100, cpuPercent: 2.5, at: performance.now() };
   }
   signal(sig: NodeJS.Signals): void {
     this.signals.push(sig);
