@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { abortSignalSchema } from "../context/operation.js";
 import { invalidOptions } from "../context/invalid.js";
 import { assertOptionsObject } from "../context/invalid.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { abortSignalSchema } from "../../context/operation.js";
 import { assertOptionsObject, invalidOptions } from "../../context/invalid.js";
 import type { LogsSettings } from "../../context/schema.js";
