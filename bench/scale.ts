@@ -373,7 +373,7 @@ ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.vers
   default options except \`root\` and \`leaseDir\` (fresh temp dirs: no other host's leases
   interfere), \`openclaw.bin\` (the fake) and \`ports\` ${PORT_RANGE.from}-${PORT_RANGE.to} (a private \`leaseDir\`
   cannot see the leases of tests running on the same machine, so the bench keeps clear of
-  the ranges they use). So: \`startConcurrency\` 16 (the default), liveness on, default restart policy and
+  the ranges they use). So: \`startConcurrency\` 8 (the default), liveness on, default restart policy and
   timeouts. It \`await\`s \`host.add()\` N times, then times \`startAll()\`, idles ${idleMs / 1000} s,
   then times \`stopAll()\`.
 - **PM2**: a fresh process with its own \`PM2_HOME\` (temp dir; \`~/.pm2\` untouched) connects

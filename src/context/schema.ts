@@ -69,7 +69,7 @@ export const hostOptionsSchema = z
     leaseDir: absolutePath.optional(),
     readyTimeoutMs: msField(120_000),
     stopTimeoutMs: msField(15_000),
-    startConcurrency: z.number().int().min(1).max(64).default(16),
+    startConcurrency: z.number().int().min(1).max(64).default(8),
     restart: restartPolicySchema.default({}),
     liveness: livenessSchema.default({}),
     outlive: z.boolean().default(false),
@@ -113,10 +113,12 @@ export interface HostOptions {
   /** Default time between SIGTERM and SIGKILL of the process tree (default 15000). */
   stopTimeoutMs?: number;
   /**
-   * How many gateways `startAll()` starts at once (default 16). A boot waits on I/O and
-   * on OpenClaw's startup sidecars as well as on the CPU, so more boots at once finish a
-   * fleet sooner even on 2 cores (bench/reports/scale.md); each real gateway needs ~1 GB
-   * while it boots: lower it on a small host, or to get the first gateway ready sooner.
+   * How many gateways `startAll()` starts at once (default 8). A boot waits on I/O and
+   * on OpenClaw's startup sidecars as well as on the CPU, so several boots at once finish a
+   * fleet sooner even on 2 cores; more than ~4 per core mostly lengthens the host's
+   * event-loop stalls (each spawn forks the host and waits for the child's exec) for little
+   * gain (bench/reports/scale.md). Each real gateway needs ~1 GB while it boots: lower it
+   * on a small host, or to get the first gateway ready sooner.
    */
   startConcurrency?: number;
   /** Default restart policy of every gateway (see {@link RestartPolicy} for the defaults and why). */
