@@ -101,7 +101,9 @@ export class EventJournal<M extends { gap: GapData }> {
    */
   async *follow(options: EventsOptions, filter: (r: StreamRecord<M>) => boolean = () => true): AsyncGenerator<StreamRecord<M>, void, undefined> {
     const { signal } = options;
-    let next = (options.since ?? this.#last) + 1;
+    // A `since` past the newest record (kept from an earlier host process, whose numbers
+    // started over) means from now, not "skip the next ones".
+    let next = Math.min(options.since ?? this.#last, this.#last) + 1;
     while (!signal?.aborted) {
       if (next > this.#last) {
         await this.#nextAppend(signal);

@@ -31,7 +31,8 @@ export interface EventsOptions {
   /**
    * Start after this sequence number: what is still in the replay ring comes first (a
    * `gap` record when some of it is gone), then new records. `0`: everything kept.
-   * Without it: only records that come after the call.
+   * Without it, or past the newest record (a `seq` of an earlier host process): only
+   * records that come after the call.
    */
   since?: number;
   /** Ends the iteration (without an error) when it aborts. */

@@ -60,6 +60,16 @@ describe("EventJournal", () => {
     await it.return(undefined);
   });
 
+  it("a `since` past the newest record (an earlier host process's) follows from now", async () => {
+    const j = new EventJournal<Map>(10);
+    j.append("a", "tick", { n: 1 });
+    const it = j.follow({ since: 500 });
+    const next = it.next();
+    j.append("a", "tick", { n: 2 });
+    expect((await next).value).toMatchObject({ seq: 2 });
+    await it.return(undefined);
+  });
+
   it("says how much is gone with one gap record when the ring moved past the cursor", async () => {
     const j = new EventJournal<Map>(5);
     for (let n = 1; n <= 12; n++) j.append("a", "tick", { n });
