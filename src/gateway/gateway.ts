@@ -461,7 +461,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       config,
       processTree: run ? await describeTree(run.proc.alive()) : [],
     };
-    return redactJson(jsonSafe(diagnostics) as GatewayDiagnostics, this.#token);
+    // The token and the `logs.redact` patterns, in every string of the bundle (config values under harmless keys too).
+    return this.#logs.redactValue(redactJson(jsonSafe(diagnostics) as GatewayDiagnostics, this.#token)) as GatewayDiagnostics;
   }
 
   /**

@@ -73,7 +73,12 @@ export function describeObservabilityContract(target: ObserveTarget): void {
         }),
       );
       // The fake prints its token once ready (a careless gateway); the real one does not.
-      gw = await host.add({ name: "watched", env: { FAKE_GATEWAY_LEAK_TOKEN: "1" }, config: { env: { vars: { OBSERVE_KEY: "sk-obs-abc123" } } } });
+      // OBSERVE_KEY is redacted for its name, REGION_NOTE only by the `logs.redact` pattern.
+      gw = await host.add({
+        name: "watched",
+        env: { FAKE_GATEWAY_LEAK_TOKEN: "1" },
+        config: { env: { vars: { OBSERVE_KEY: "sk-obs-abc123", REGION_NOTE: "see sk-obs-def456" } } },
+      });
       follower = collect(gw.logs({ follow: true, signal: ac.signal }), (r) => {
         followed.push(r);
         return false;
@@ -175,6 +180,8 @@ export function describeObservabilityContract(target: ObserveTarget): void {
       const everything = JSON.stringify([events, host.snapshot(), text, diag, diag.config]);
       expect(everything).not.toContain(token);
       expect(everything).not.toContain("sk-obs-abc123");
+      expect(everything).not.toContain("sk-obs-def456");
+      expect(diag.config).toMatchObject({ env: { vars: { OBSERVE_KEY: "[redacted]", REGION_NOTE: "see [redacted]" } } });
     });
   });
 }

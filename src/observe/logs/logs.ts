@@ -94,6 +94,11 @@ export class GatewayLogs {
     return this.#redactor.text(text);
   }
 
+  /** A copy of a JSON value with the token and the configured patterns redacted in every string (keys too). */
+  redactValue(value: unknown): unknown {
+    return this.#redactor.value(value);
+  }
+
   /** The newest `n` records kept (oldest first), without waiting. */
   recent(n: number): LogRecord[] {
     const out: LogRecord[] = [];
