@@ -148,15 +148,25 @@ export function describeObservabilityContract(target: ObserveTarget): void {
       expect(JSON.stringify(lines)).not.toContain(token);
     });
 
-    it("snapshot: RSS and CPU of the tree match /proc within 10 %; uptime, health, restarts", async () => {
+    it("snapshot: RSS and CPU of the tree match /proc (read just before and after the sample) within 10 %; uptime, health, restarts", async () => {
       await waitUntil(() => gw.snapshot().resources?.cpuPercent !== undefined && gw.snapshot().health?.ok === true, "a CPU figure and a ping");
+      // /proc read just before and just after the sampler's next sample: the sample lies between.
+      const readTree = () => {
+        const tree = treeOf(gw.pid!).map((p) => readProc(p.pid)!).filter(Boolean);
+        return { n: tree.length, rss: tree.reduce((n, p) => n + p.rssPages * 4096, 0), cpuMs: tree.reduce((n, p) => n + (p.utime + p.stime) * 10, 0) };
+      };
+      const previous = gw.snapshot().resources!.sampledAt;
+      const before = readTree();
+      await waitUntil(() => gw.snapshot().resources!.sampledAt !== previous, "the next sample");
       const snap = gw.snapshot();
-      const tree = treeOf(gw.pid!).map((p) => readProc(p.pid)!).filter(Boolean);
-      const rss = tree.reduce((n, p) => n + p.rssPages * 4096, 0);
-      const cpuMs = tree.reduce((n, p) => n + (p.utime + p.stime) * 10, 0);
-      expect(Math.abs(snap.resources!.rssBytes - rss) / rss).toBeLessThan(0.1);
-      expect(Math.abs(snap.resources!.cpuMs - cpuMs) / cpuMs).toBeLessThan(0.1);
-      expect(snap.resources!.processes).toBe(tree.length);
+      const after = readTree();
+      const r = snap.resources!;
+      expect(r.rssBytes).toBeGreaterThanOrEqual(Math.min(before.rss, after.rss) * 0.9);
+      expect(r.rssBytes).toBeLessThanOrEqual(Math.max(before.rss, after.rss) * 1.1);
+      expect(r.cpuMs).toBeGreaterThanOrEqual(before.cpuMs * 0.9);
+      expect(r.cpuMs).toBeLessThanOrEqual(after.cpuMs * 1.1);
+      expect(r.processes).toBeGreaterThanOrEqual(Math.min(before.n, after.n));
+      expect(r.processes).toBeLessThanOrEqual(Math.max(before.n, after.n));
       expect(snap.restartsTotal).toBe(1);
       expect(snap.uptimeMs).toBeGreaterThanOrEqual(0);
       expect(snap.version).toBeTruthy();

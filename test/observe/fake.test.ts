@@ -4,7 +4,6 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { GatewayHost } from "clawhost";
 import type { EventRecord, Gateway } from "clawhost";
 import { FAKE_OPENCLAW as bin, finishFile, GatewayWatch, makeTmp, nextEvent, treeOf, waitUntil } from "../helpers.js";
-import { readProc } from "../../src/fs/proc.js";
 
 // The event stream, snapshots, metrics and diagnostics on the fault-injection gateway.
 const tmp = makeTmp("observe-fake");
@@ -104,12 +103,10 @@ describe("snapshot, metrics, diagnostics (fake gateway)", () => {
     // A second sample gives a CPU figure; health comes with the first ping.
     await waitUntil(() => gw.snapshot().resources?.cpuPercent !== undefined && gw.snapshot().health !== undefined, "a CPU figure and a ping");
     const snap = gw.snapshot();
-    const tree = treeOf(gw.pid!).map((p) => readProc(p.pid)!);
-    const rss = tree.reduce((n, p) => n + p.rssPages * 4096, 0);
-    const cpuMs = tree.reduce((n, p) => n + (p.utime + p.stime) * 10, 0);
-    expect(snap.resources!.processes).toBe(tree.length);
-    expect(Math.abs(snap.resources!.rssBytes - rss) / rss).toBeLessThan(0.1);
-    expect(Math.abs(snap.resources!.cpuMs - cpuMs) / cpuMs).toBeLessThan(0.1);
+    // The figures against /proc are the observability contract's (contract.ts); here only that they are there.
+    expect(snap.resources!.processes).toBe(treeOf(gw.pid!).length);
+    expect(snap.resources!.rssBytes).toBeGreaterThan(1e6);
+    expect(snap.resources!.cpuMs).toBeGreaterThan(0);
     expect(snap.uptimeMs).toBeGreaterThanOrEqual(0);
     expect(snap.health).toMatchObject({ ok: true, missed: 0 });
     expect(snap.restartsTotal).toBe(0);
