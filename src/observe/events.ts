@@ -3,6 +3,7 @@ import { abortSignalSchema } from "../context/operation.js";
 import { invalidOptions } from "../context/invalid.js";
 import { assertOptionsObject } from "../context/invalid.js";
 import { jsonSafe } from "./json.js";
+import { withResolvers } from "./logs/ring.js";
 import type { EventsOptions, GapData, StreamRecord } from "./types.js";
 
 /** Every type a record of the stream can have (`gap` included). */
@@ -134,12 +135,6 @@ export class EventJournal<M extends { gap: GapData }> {
       void appended.then(done);
     });
   }
-}
-
-function withResolvers(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
 }
 
 function gapRecord(fromSeq: number, toSeq: number): StreamRecord<{ gap: GapData }> {
