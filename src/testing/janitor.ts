@@ -3,16 +3,16 @@ import type { Writable } from "node:stream";
 
 /**
  * The janitor: a small Node process in its own session that holds the read end of a pipe
- * from the run's owner. When the pipe closes without a "done" line (the owner died, even
- * by SIGKILL, or was interrupted), it waits up to 2.5 s for every process whose cwd lies in
- * the run dir to end (clawhost's watchdog ends the gateway trees), SIGKILLs what is left,
- * and removes the run dir. Ctrl-C reaches the whole process group: the janitor ignores it.
+ * from the run's owner. When the pipe closes (the owner ended, even by SIGKILL or Ctrl-C),
+ * it waits up to 2.5 s for every process whose cwd lies in the run dir to end (clawhost's
+ * watchdog ends the gateway trees), SIGKILLs what is left, and removes the run dir, which
+ * is usually gone already: a worker that wrote into it after its owner's cleanup is caught
+ * here too. Ctrl-C reaches the whole process group: the janitor ignores it.
  */
 const JANITOR_SOURCE = String.raw`
 process.title = "clawhost-testing-janitor";
 const fs = require("fs");
 const dir = process.argv[1];
-let done = false;
 process.on("SIGINT", () => {});
 process.on("SIGHUP", () => {});
 function under(pid) {
@@ -33,15 +33,14 @@ function sweep() {
   };
   tick();
 }
-process.stdin.on("data", (c) => { if (String(c).includes("done")) done = true; });
-process.stdin.on("close", () => (done ? process.exit(0) : sweep()));
+process.stdin.on("data", () => {});
+process.stdin.on("close", sweep);
 process.stdin.on("error", () => {});
 `;
 
-/** A running janitor: `done()` tells it the owner cleaned up itself. */
+/** A running janitor (it ends by itself after its owner). */
 export interface Janitor {
   readonly pid: number | undefined;
-  done(): void;
 }
 
 /** Start the janitor of `dir` (owned by this process). */
@@ -52,14 +51,9 @@ export function startJanitor(dir: string): Janitor {
     env: { PATH: process.env.PATH ?? "" },
   });
   child.unref();
-  const stdin = child.stdin as Writable & { unref?: () => void; _handle?: { unref(): void } };
-  // The pipe must not keep the owner's event loop alive.
+  const stdin = child.stdin as Writable;
+  // The pipe must not keep the owner's event loop alive; it closes when the owner ends.
   (stdin as unknown as { _handle?: { unref(): void } })._handle?.unref();
   stdin.on("error", () => {});
-  return {
-    pid: child.pid,
-    done() {
-      stdin.end("done\n");
-    },
-  };
+  return { pid: child.pid };
 }

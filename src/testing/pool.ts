@@ -4,6 +4,7 @@ import { ClawhostError, GatewayHost, isClawhostError } from "../index.js";
 import type { Gateway, GatewaySpec } from "../index.js";
 import { formatDiagnostics } from "./diagnostics.js";
 import { normalizePoolOptions } from "./options.js";
+import { addAndStart } from "./start.js";
 import type { NormalizedPoolOptions, PoolOptions } from "./options.js";
 import { openTestRun } from "./run.js";
 import type { TestRun } from "./run.js";
@@ -91,7 +92,7 @@ export class GatewayPool {
         ...(this.#opts.openclaw ? { openclaw: this.#opts.openclaw } : {}),
       });
     } catch (err) {
-      run.close();
+      void run.close();
       throw err;
     }
     this.#refill();
@@ -221,11 +222,11 @@ export class GatewayPool {
 
   async #close(): Promise<void> {
     // Spares still booting are ended by the dispose (a stop preempts a start).
-    await Promise.allSettled([...this.#pending]);
     const report = await this.#host.dispose();
     await Promise.allSettled(this.#ahead.map((s) => s.booted));
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
     rmSync(this.#root, { recursive: true, force: true });
-    this.#run.close();
+    await this.#run.close();
     const problems = [...this.#failures, ...report.problems];
     if (problems.length > 0) {
       throw new ClawhostError("CLAWHOST_STOP_TIMEOUT", `pool: ${problems.length} gateway(s) could not be stopped cleanly.`, {
@@ -247,9 +248,10 @@ export class GatewayPool {
     const spec = { ...(this.#opts.spec as Omit<GatewaySpec, "name">), name };
     const slot: Slot = { name, gateway: undefined, ready: false, booted: Promise.resolve() as unknown as Promise<Gateway> };
     slot.booted = (async () => {
-      const gateway = await this.#host.add(spec);
-      slot.gateway = gateway;
-      await gateway.start();
+      const gateway = await addAndStart(this.#host, spec, (added) => {
+        slot.gateway = added;
+        slot.name = added.name;
+      });
       slot.ready = true;
       return gateway;
     })();
@@ -286,10 +288,14 @@ export class GatewayPool {
   }
 
   #discard(slot: Slot): void {
-    void slot.booted.then(
-      () => this.#remove(slot.name),
-      () => (slot.gateway ? this.#remove(slot.name) : undefined),
-    );
+    // Tracked from now on: close() must not remove the run dir under a stop still to come.
+    const done: Promise<void> = slot.booted
+      .then(
+        () => this.#remove(slot.name),
+        () => (slot.gateway ? this.#remove(slot.name) : undefined),
+      )
+      .finally(() => this.#pending.delete(done));
+    this.#pending.add(done);
   }
 
   #remove(name: string): Promise<void> {
@@ -297,6 +303,8 @@ export class GatewayPool {
     const done = this.#host
       .remove(name)
       .catch((err: unknown) => {
+        // After close() the host's dispose has ended it already.
+        if (this.#closing && (isClawhostError(err, "CLAWHOST_HOST_DISPOSED") || isClawhostError(err, "CLAWHOST_UNKNOWN_GATEWAY"))) return;
         this.#failures.push(err);
       })
       .finally(() => {

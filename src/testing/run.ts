@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startJanitor } from "./janitor.js";
-import type { Janitor } from "./janitor.js";
 
 /** The env variable through which a run's dir reaches its workers. */
 export const RUN_DIR_ENV = "CLAWHOST_TESTING_RUN_DIR";
@@ -35,6 +35,23 @@ function ownerAlive(dir: string): boolean {
   }
 }
 
+function hasOwnerFile(dir: string): boolean {
+  try {
+    return statSync(join(dir, "owner.json")).isFile();
+  } catch {
+    return false;
+  }
+}
+
+// A run dir is made first and stamped with its owner right after: give that a minute.
+function young(dir: string): boolean {
+  try {
+    return Date.now() - statSync(dir).mtimeMs < 60_000;
+  } catch {
+    return true; // Gone meanwhile.
+  }
+}
+
 /**
  * Remove run dirs whose owner is gone (a janitor that could not finish, a machine that
  * rebooted): the second line of defence after the janitor.
@@ -50,7 +67,7 @@ export function sweepStaleRuns(base: string = tmpdir()): string[] {
   for (const name of names) {
     if (!name.startsWith(RUN_PREFIX)) continue;
     const dir = join(base, name);
-    if (ownerAlive(dir)) continue;
+    if (ownerAlive(dir) || (!hasOwnerFile(dir) && young(dir))) continue;
     rmSync(dir, { recursive: true, force: true });
     removed.push(dir);
   }
@@ -75,7 +92,7 @@ export interface TestRun {
   /** True when this process created the run (and so removes it). */
   readonly owned: boolean;
   /** Remove the run dir when owned (idempotent); a joined run is left to its owner. */
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
@@ -89,24 +106,20 @@ export interface TestRun {
  */
 export function openTestRun(dir: string | undefined = process.env[RUN_DIR_ENV]): TestRun {
   if (dir !== undefined && dir !== "" && ownerAlive(dir)) {
-    return { dir, leaseDir: join(dir, "leases"), owned: false, close() {} };
+    return { dir, leaseDir: join(dir, "leases"), owned: false, close: async () => {} };
   }
   sweepStaleRuns();
   const made = mkdtempSync(join(tmpdir(), RUN_PREFIX));
   const owner: Owner = { pid: process.pid, startTime: startTimeOf(process.pid) ?? 0 };
   writeFileSync(join(made, "owner.json"), JSON.stringify(owner));
   mkdirSync(join(made, "leases"), { mode: 0o700 });
-  const janitor: Janitor = startJanitor(made);
-  let closed = false;
+  startJanitor(made);
+  let closing: Promise<void> | undefined;
   return {
     dir: made,
     leaseDir: join(made, "leases"),
     owned: true,
-    close() {
-      if (closed) return;
-      closed = true;
-      rmSync(made, { recursive: true, force: true });
-      janitor.done();
-    },
+    // Retried: a worker may still be writing a lease while the owner removes the run.
+    close: () => (closing ??= rm(made, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })),
   };
 }

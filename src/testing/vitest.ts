@@ -5,6 +5,7 @@ import { GatewayHost } from "../index.js";
 import type { Gateway, GatewaySpec } from "../index.js";
 import type { PoolOptions } from "./options.js";
 import { GatewayPool } from "./pool.js";
+import { addAndStart } from "./start.js";
 import { openTestRun, RUN_DIR_ENV } from "./run.js";
 import { vitest } from "./vitest-runtime.js";
 import { workerPorts } from "./worker.js";
@@ -111,9 +112,15 @@ export function createTest(options: PoolOptions = {}): TestAPI<ClawhostFixtures>
  */
 export const test: TestAPI<ClawhostFixtures> = lazyTest();
 
-// `test.extend` needs a running test file: made on first use, so a globalSetup may import this module.
+// `test.extend` needs a test file being collected (worker fixtures at its top level): made at
+// import there; elsewhere (a globalSetup, a config, plain Node) on first use.
 function lazyTest(): TestAPI<ClawhostFixtures> {
   let made: TestAPI<ClawhostFixtures> | undefined;
+  try {
+    made = createTest();
+  } catch {
+    // Not inside a test file.
+  }
   const real = (): TestAPI<ClawhostFixtures> => (made ??= createTest());
   return new Proxy(function clawhostTest() {} as unknown as TestAPI<ClawhostFixtures>, {
     apply: (_t, thisArg, args: unknown[]) => Reflect.apply(real() as unknown as (...a: unknown[]) => unknown, thisArg, args),
@@ -154,16 +161,15 @@ export function globalSetup(options: GlobalSetupOptions = {}): (project: TestPro
     });
     const teardown = async (): Promise<void> => {
       await host.dispose();
-      run.close();
+      await run.close();
       delete process.env[RUN_DIR_ENV];
     };
     const info: Record<string, GlobalGatewayInfo> = {};
     try {
-      for (const spec of gateways) await host.add(spec);
-      await host.startAll();
-      for (const gw of host.list()) {
+      const started = await Promise.all(gateways.map((spec) => addAndStart(host, spec)));
+      for (const gw of started) {
         const port = gw.context.ports.gateway;
-        info[gw.name] = { name: gw.name, port, url: `ws://127.0.0.1:${port}`, tokenFile: gw.context.tokenFile, configPath: gw.context.configPath, stateDir: gw.context.stateDir };
+        info[gw.name.replace(/-\d+$/, "")] = { name: gw.name, port, url: `ws://127.0.0.1:${port}`, tokenFile: gw.context.tokenFile, configPath: gw.context.configPath, stateDir: gw.context.stateDir };
       }
     } catch (err) {
       await teardown();

@@ -5,14 +5,12 @@ import { createGatewayPool, defaultSpares, openTestRun, workerId, workerPorts } 
 import type { GatewayPool } from "../../src/testing/index.js";
 import { expectNothingLeft, FAKE_OPENCLAW as bin, GatewayWatch, nextEvent } from "../helpers.js";
 
-// The runner-agnostic pool on the fault-injection gateway; ports 47000-47479.
+// The runner-agnostic pool on the fault-injection gateway; ports 47000-47359 (three blocks),
+// each test's pool closed before the next one starts.
 const watch = new GatewayWatch();
 const pools: GatewayPool[] = [];
-let nextBase = 47000;
-function pool(blocks: number, extra: Parameters<typeof createGatewayPool>[0] = {}): GatewayPool {
-  const from = nextBase;
-  nextBase += 120 * blocks;
-  const p = createGatewayPool({ openclaw: { bin }, ports: { from, to: nextBase - 1 }, ...extra });
+function pool(extra: Parameters<typeof createGatewayPool>[0] = {}): GatewayPool {
+  const p = createGatewayPool({ openclaw: { bin }, ports: { from: 47000, to: 47359 }, ...extra });
   watch.host(p.host);
   pools.push(p);
   return p;
@@ -25,7 +23,7 @@ afterAll(async () => {
 
 describe("createGatewayPool (fake gateway)", () => {
   it("hands out a ready spare at once, boots the next meanwhile, never hands a gateway out twice", async () => {
-    const p = pool(3, { spares: 1 });
+    const p = pool({ spares: 1 });
     await nextEvent(p.host, "gateway:ready");
     const a = await p.acquire();
     expect(a.state).toBe("ready");
@@ -48,7 +46,7 @@ describe("createGatewayPool (fake gateway)", () => {
   });
 
   it("spares: 0 boots one per acquire(); the shared gateway is one per pool", async () => {
-    const p = pool(3, { spares: 0 });
+    const p = pool({ spares: 0 });
     expect(p.stats.spares).toBe(0);
     const [s1, s2] = await Promise.all([p.shared(), p.shared()]);
     expect(s1).toBe(s2);
@@ -61,7 +59,7 @@ describe("createGatewayPool (fake gateway)", () => {
   });
 
   it("a gateway that cannot boot fails acquire() with its diagnostics", async () => {
-    const p = pool(1, { spares: 0, spec: { env: { FAKE_GATEWAY_EXIT_CODE: "3" }, restart: { mode: "never" } } });
+    const p = pool({ spares: 0, spec: { env: { FAKE_GATEWAY_EXIT_CODE: "3" }, restart: { mode: "never" } } });
     const err = await p.acquire().catch((e: unknown) => e);
     expect(isClawhostError(err)).toBe(true);
     const message = (err as Error).message;
@@ -73,7 +71,7 @@ describe("createGatewayPool (fake gateway)", () => {
   });
 
   it("describe() gives log tail, events and the redacted config of a live gateway", async () => {
-    const p = pool(1, { spares: 0 });
+    const p = pool({ spares: 0 });
     const gw = await p.acquire();
     const text = await p.describe(gw);
     expect(text).toContain(`gateway ${gw.name}`);
@@ -86,7 +84,7 @@ describe("createGatewayPool (fake gateway)", () => {
   });
 
   it("acquire() with an aborted signal rejects CLAWHOST_ABORTED and stops what it booted", async () => {
-    const p = pool(1, { spares: 0 });
+    const p = pool({ spares: 0 });
     const ac = new AbortController();
     const got = p.acquire({ signal: ac.signal });
     ac.abort();
@@ -99,7 +97,7 @@ describe("createGatewayPool (fake gateway)", () => {
     expect(() => createGatewayPool({ spares: -1 })).toThrow(expect.objectContaining({ code: "CLAWHOST_INVALID_OPTIONS" }));
     expect(() => createGatewayPool({ spec: { name: "x" } as never })).toThrow(expect.objectContaining({ code: "CLAWHOST_INVALID_OPTIONS" }));
     expect(() => createGatewayPool({ bogus: 1 } as never)).toThrow(expect.objectContaining({ code: "CLAWHOST_INVALID_OPTIONS" }));
-    const p = pool(1, { spares: 0 });
+    const p = pool({ spares: 0 });
     await p.close();
     await expect(p.acquire()).rejects.toMatchObject({ code: "CLAWHOST_HOST_DISPOSED" });
   });
@@ -123,14 +121,14 @@ describe("isolation helpers", () => {
     expect(defaultSpares({ cores: 8, freeBytes: 64 * GiB, workers: 4 })).toBe(2);
   });
 
-  it("a run is joined by its dir, and only its owner removes it", () => {
+  it("a run is joined by its dir, and only its owner removes it", async () => {
     const owner = openTestRun("");
     expect(owner.owned).toBe(true);
     const joined = openTestRun(owner.dir);
     expect(joined).toMatchObject({ owned: false, dir: owner.dir, leaseDir: `${owner.dir}/leases` });
-    joined.close();
+    await joined.close();
     expect(existsSync(owner.dir)).toBe(true);
-    owner.close();
+    await owner.close();
     expect(existsSync(owner.dir)).toBe(false);
   });
 });
