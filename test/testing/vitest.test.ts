@@ -77,8 +77,9 @@ describe("clawhost/testing/vitest in a child vitest run", () => {
 
   it("attaches the gateway's diagnostics to the failing test, and only to it", async () => {
     const run = runVitest("test/fixtures/testing/vitest.config.ts", ["failing"], { CLAWHOST_FIXTURE_PORTS: "47360-47999" });
-    expect(await run.exited).toBe(1);
+    expect(await run.exited, run.output()).toBe(1);
     const results = (JSON.parse(readFileSync(run.report, "utf8")) as JsonReport).testResults.flatMap((f) => f.assertionResults);
+    expect(results.map((r) => r.status).sort(), run.output()).toEqual(["failed", "passed"]);
     const failed = results.find((r) => r.status === "failed")!;
     const passed = results.find((r) => r.status === "passed")!;
     const text = failed.failureMessages.join("\n");
@@ -111,3 +112,36 @@ function makeTmpDir(): string {
   tmps.push(t);
   return t.dir;
 }
+
+// The node:test and jest recipes (examples/testing/), run as a user runs them.
+function runRecipe(cmd: string, args: string[]): Promise<{ code: number | null; output: string; tmp: string }> {
+  const tmp = makeTmp("recipe");
+  tmps.push(tmp);
+  const child = spawn(cmd, args, {
+    env: { ...process.env, TMPDIR: tmp.dir, CLAWHOST_EXAMPLE_OPENCLAW: FAKE_OPENCLAW, CLAWHOST_EXAMPLE_PORTS: "47360-47999" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  return new Promise((resolve) => child.once("exit", (code) => resolve({ code, output, tmp: tmp.dir })));
+}
+
+const left = leftIn;
+const jestBin = join(process.cwd(), "node_modules/jest/bin/jest.js");
+
+describe("recipes", () => {
+  it("node:test: the example passes and leaves nothing", async () => {
+    const r = await runRecipe(process.execPath, ["--test", "--test-global-setup=examples/testing/node-test/setup.ts", "examples/testing/node-test/*.test.ts"]);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/ℹ pass 3\b/);
+    expect(left(r.tmp)).toEqual({ runDirs: [], processes: 0 });
+  });
+
+  it.skipIf(!existsSync(jestBin))("jest: the example passes and leaves nothing", async () => {
+    const r = await runRecipe(process.execPath, [jestBin, "--config", "examples/testing/jest/jest.config.cjs"]);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/Tests:\s+3 passed/);
+    expect(left(r.tmp)).toEqual({ runDirs: [], processes: 0 });
+  });
+});
