@@ -1,4 +1,17 @@
-// clawhost/testing: gateways for test suites, on top of clawhost's public API only.
+/**
+ * `clawhost/testing`: gateways for test suites, runner-agnostic (docs/testing.md). Built on
+ * clawhost's public API only.
+ *
+ * @example
+ * ```ts
+ * import { createGatewayPool } from "clawhost/testing";
+ * const pool = createGatewayPool({ spares: 2 });
+ * const gw = await pool.acquire();
+ * ```
+ *
+ * @packageDocumentation
+ * @module clawhost/testing
+ */
 export { createGatewayPool, GatewayPool } from "./pool.js";
 export type { AcquireOptions, PoolStats } from "./pool.js";
 export type { PoolOptions } from "./options.js";

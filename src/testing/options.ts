@@ -38,7 +38,7 @@ export interface PoolOptions {
   openclaw?: { bin?: string; node?: string };
   /** What every gateway of the pool is given: a `GatewaySpec` without `name`, `port`, `paths` or `profile`. */
   spec?: Omit<GatewaySpec, "name" | "port" | "paths" | "profile">;
-  /** Gateways kept booting or ready ahead of the tests (default: {@link defaultSpares}). 0: each `acquire()` boots its own. */
+  /** Gateways kept booting or ready ahead of the tests (default: `defaultSpares()` of `clawhost/testing`). 0: each `acquire()` boots its own. */
   spares?: number;
   /** Directory under which this worker's gateways live (default: the run's temp dir). Its `w<worker>-<pid>` child is removed at the end. */
   root?: string;

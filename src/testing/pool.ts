@@ -108,6 +108,14 @@ export class GatewayPool {
     return this.#host;
   }
 
+  /**
+   * What the pool did so far.
+   *
+   * @example
+   * ```ts
+   * pool.stats; // { booted: 5, hits: 3, misses: 1, inUse: 1, spares: 2 }
+   * ```
+   */
   get stats(): PoolStats {
     return { booted: this.#seq, hits: this.#hits, misses: this.#misses, inUse: this.#inUse.size, spares: this.#ahead.length };
   }
@@ -134,8 +142,10 @@ export class GatewayPool {
     try {
       gateway = await this.#race(slot.booted, opts.signal);
     } catch (err) {
+      // The diagnostics first: the discard removes the gateway they are read from.
+      const error = await this.#bootError(slot, err);
       this.#discard(slot);
-      throw await this.#bootError(slot, err);
+      throw error;
     }
     this.#inUse.add(gateway);
     return gateway;
@@ -177,8 +187,9 @@ export class GatewayPool {
       const slot = this.#boot("shared");
       this.#shared = slot.booted.catch(async (err: unknown) => {
         this.#shared = undefined;
+        const error = await this.#bootError(slot, err);
         this.#discard(slot);
-        throw await this.#bootError(slot, err);
+        throw error;
       });
     }
     return this.#shared;
@@ -216,6 +227,7 @@ export class GatewayPool {
     return this.#closing;
   }
 
+  /** {@link close}, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

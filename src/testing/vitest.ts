@@ -1,4 +1,16 @@
-// clawhost/testing/vitest: the pool as vitest fixtures, and a globalSetup for gateways of the whole run.
+/**
+ * `clawhost/testing/vitest`: the pool as vitest fixtures (`gateway`, `sharedGateway`), and a
+ * `globalSetup` for gateways of the whole run (docs/testing.md).
+ *
+ * @example
+ * ```ts
+ * import { test } from "clawhost/testing/vitest";
+ * test("answers health", async ({ gateway }) => { await gateway.call("health", {}); });
+ * ```
+ *
+ * @packageDocumentation
+ * @module clawhost/testing/vitest
+ */
 import type { TestAPI, TestContext } from "vitest";
 import type { TestProject } from "vitest/node";
 import { GatewayHost } from "../index.js";
