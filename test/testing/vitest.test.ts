@@ -12,13 +12,14 @@ const VITEST = join(process.cwd(), "node_modules/vitest/vitest.mjs");
 const tmps: Array<{ dir: string; cleanup(): void }> = [];
 afterAll(() => tmps.forEach((t) => t.cleanup()));
 
-function runVitest(config: string, args: string[], env: Record<string, string>) {
+function runVitest(config: string, args: string[], env: Record<string, string>, detached = false) {
   const tmp = makeTmp("vitest-child");
   tmps.push(tmp);
   const report = join(tmp.dir, "report.json");
   const child = spawn(process.execPath, [VITEST, "run", "--config", config, "--reporter=json", `--outputFile=${report}`, ...args], {
     env: { ...process.env, TMPDIR: tmp.dir, CLAWHOST_FIXTURE_OPENCLAW: FAKE_OPENCLAW, CLAWHOST_EXAMPLE_OPENCLAW: FAKE_OPENCLAW, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached,
   });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
@@ -104,6 +105,19 @@ describe("clawhost/testing/vitest in a child vitest run", () => {
     // The issue's bound: nothing left 5 s after the runner died.
     await waitUntil(() => leftIn(run.tmp).runDirs.length === 0 && leftIn(run.tmp).processes === 0, "no run dir (leases inside) and no gateway process", 5_000);
     await waitUntil(() => !isAliveProc(worker), "the worker's end", 5_000);
+  });
+
+  it("Ctrl-C (SIGINT to the runner's process group) mid-test: 5 s later nothing is left", async () => {
+    const marker = join(makeTmpDir(), "marker.json");
+    const run = runVitest("test/fixtures/testing/vitest.config.ts", ["hang"], { CLAWHOST_FIXTURE_PORTS: "47360-47999", CLAWHOST_FIXTURE_MARKER: marker }, true);
+    await waitUntil(() => existsSync(marker) && readFileSync(marker, "utf8").length > 0, "the test holding its gateways");
+    const { pids } = JSON.parse(readFileSync(marker, "utf8")) as { pids: number[] };
+    expect(processesUnder([run.tmp]).map((p) => p.pid)).toEqual(expect.arrayContaining(pids));
+    process.kill(-run.child.pid!, "SIGINT");
+    // vitest may take its time to end on Ctrl-C; the 5 s start when it has.
+    await waitUntil(() => !isAliveProc(run.child.pid!), "the runner's end after Ctrl-C", 60_000);
+    await waitUntil(() => leftIn(run.tmp).runDirs.length === 0 && leftIn(run.tmp).processes === 0, "no run dir and no gateway process", 5_000);
+    for (const pid of pids) expect(isAliveProc(pid)).toBe(false);
   });
 });
 
