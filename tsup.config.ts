@@ -1,15 +1,23 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: {
+    index: "src/index.ts",
+    "testing/index": "src/testing/index.ts",
+    "testing/vitest": "src/testing/vitest.ts",
+  },
   format: ["esm", "cjs"],
   dts: true,
   sourcemap: true,
   clean: true,
   target: "node22",
+  // One copy of the SDK's modules shared by every entry, in both builds (one host-wide sampler, one ClawhostError class per build).
+  splitting: true,
   // p-queue is ESM-only: bundle it so the CJS build needs no require(esm). zod bundled
   // keeps only the schema kinds clawhost uses (its package entry loads every locale: ~15 MB RSS).
   noExternal: ["p-queue", "zod"],
+  // vitest is an optional peer of clawhost/testing/vitest, never bundled.
+  external: ["vitest", "vitest/node"],
   // import.meta.url (the config validator worker resolves ajv from it) in the CJS build too.
   shims: true,
 });

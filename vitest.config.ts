@@ -1,5 +1,12 @@
 import { defineConfig } from "vitest/config";
 
+/** `clawhost` and its subpaths, from the sources (more specific first). */
+export const sourceAliases = [
+  { find: /^clawhost\/testing\/vitest$/, replacement: new URL("./src/testing/vitest.ts", import.meta.url).pathname },
+  { find: /^clawhost\/testing$/, replacement: new URL("./src/testing/index.ts", import.meta.url).pathname },
+  { find: /^clawhost$/, replacement: new URL("./src/index.ts", import.meta.url).pathname },
+];
+
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
@@ -11,6 +18,6 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
   },
   resolve: {
-    alias: { clawhost: new URL("./src/index.ts", import.meta.url).pathname },
+    alias: sourceAliases,
   },
 });

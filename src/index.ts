@@ -1,3 +1,9 @@
+/**
+ * `clawhost`: run many isolated OpenClaw gateways on one host from a Node program.
+ *
+ * @packageDocumentation
+ * @module clawhost
+ */
 // The public API: what users of clawhost need, named one by one. Internals (the lease
 // registry, the tracker, exit classification, runtime discovery, constructors of the
 // classes the host creates) stay inside.

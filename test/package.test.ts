@@ -10,7 +10,11 @@ const leases = { dir: mkdtempSync(join(tmpdir(), "clawhost-test-pkg-leases-")) }
 afterAll(() => rmSync(leases.dir, { recursive: true, force: true }));
 
 describe("the built package", () => {
-  const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { exports: Record<string, unknown>; engines: { node: string } };
+  const pkg = JSON.parse(readFileSync("package.json", "utf8")) as {
+    exports: Record<string, unknown>;
+    engines: { node: string };
+    peerDependenciesMeta: Record<string, { optional: boolean }>;
+  };
 
   it("exposes ESM, CJS and types through its exports map", () => {
     expect(pkg.exports["."]).toEqual({
@@ -18,6 +22,32 @@ describe("the built package", () => {
       require: { types: "./dist/index.d.cts", default: "./dist/index.cjs" },
     });
     expect(pkg.engines.node).toBe(">=22");
+    for (const sub of ["testing/index", "testing/vitest"]) {
+      expect(pkg.exports[`./${sub.replace("/index", "")}`]).toEqual({
+        import: { types: `./dist/${sub}.d.ts`, default: `./dist/${sub}.js` },
+        require: { types: `./dist/${sub}.d.cts`, default: `./dist/${sub}.cjs` },
+      });
+    }
+    expect(pkg.peerDependenciesMeta.vitest).toEqual({ optional: true });
+  });
+
+  // clawhost/testing/vitest must load where vitest cannot run a test (a globalSetup, a CJS config): it touches vitest on first use.
+  it.each([
+    ["require", `const t = require("clawhost/testing"); const v = require("clawhost/testing/vitest"); const c = require("clawhost");`, "--input-type=commonjs"],
+    ["import", `const t = await import("clawhost/testing"); const v = await import("clawhost/testing/vitest"); const c = await import("clawhost");`, "--input-type=module"],
+  ])("loads clawhost/testing and clawhost/testing/vitest with %s", (_kind, load, flag) => {
+    const code = `${load} console.log(typeof t.createGatewayPool, typeof v.globalSetup, typeof v.test, typeof v.createTest, t.defaultSpares({ cores: 2, freeBytes: 8 * 1024 ** 3 }));`;
+    const r = spawnSync(process.execPath, [flag, "-e", code], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("function function function function 2");
+  });
+
+  it("bundles neither vitest nor a second copy of the SDK into the testing entries", () => {
+    for (const file of ["dist/testing/index.js", "dist/testing/vitest.js", "dist/testing/index.cjs", "dist/testing/vitest.cjs"]) {
+      const text = readFileSync(file, "utf8");
+      expect(text, file).not.toMatch(/class GatewayHost\b/);
+      expect(text, file).not.toMatch(/Vitest failed to find/);
+    }
   });
 
   it.each([

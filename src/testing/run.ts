@@ -1,0 +1,125 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startJanitor } from "./janitor.js";
+
+/** The env variable through which a run's dir reaches its workers. */
+export const RUN_DIR_ENV = "CLAWHOST_TESTING_RUN_DIR";
+/** Prefix of every run dir under the OS temp dir. */
+export const RUN_PREFIX = "clawhost-testing-";
+
+/** A process by pid and start time (a pid alone is reused). */
+interface Owner {
+  pid: number;
+  startTime: number;
+}
+
+function startTimeOf(pid: number): number | undefined {
+  try {
+    const raw = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = raw.slice(raw.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" || fields[0] === "X") return undefined;
+    return Number(fields[19]);
+  } catch {
+    return undefined; // Gone.
+  }
+}
+
+function ownerAlive(dir: string): boolean {
+  try {
+    const owner = JSON.parse(readFileSync(join(dir, "owner.json"), "utf8")) as Partial<Owner>;
+    return Number.isInteger(owner.pid) && startTimeOf(owner.pid!) === owner.startTime;
+  } catch {
+    return false; // No owner recorded: half-made or half-removed.
+  }
+}
+
+function hasOwnerFile(dir: string): boolean {
+  try {
+    return statSync(join(dir, "owner.json")).isFile();
+  } catch {
+    return false;
+  }
+}
+
+// A run dir is made first and stamped with its owner right after: give that a minute.
+function young(dir: string): boolean {
+  try {
+    return Date.now() - statSync(dir).mtimeMs < 60_000;
+  } catch {
+    return true; // Gone meanwhile.
+  }
+}
+
+/**
+ * Remove run dirs whose owner is gone (a janitor that could not finish, a machine that
+ * rebooted): the second line of defence after the janitor.
+ */
+export function sweepStaleRuns(base: string = tmpdir()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(RUN_PREFIX)) continue;
+    const dir = join(base, name);
+    if (ownerAlive(dir) || (!hasOwnerFile(dir) && young(dir))) continue;
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
+/**
+ * One test run's temp dir: `owner.json`, the run's lease dir `leases/`, and a root per
+ * worker. The process that creates it owns it and removes it on {@link TestRun.close};
+ * when that process dies first, its janitor removes it.
+ *
+ * @example
+ * ```ts
+ * const run = openTestRun();           // joins $CLAWHOST_TESTING_RUN_DIR when set
+ * process.env[RUN_DIR_ENV] = run.dir;  // workers started after this join it
+ * await run.close();
+ * ```
+ */
+export interface TestRun {
+  readonly dir: string;
+  readonly leaseDir: string;
+  /** True when this process created the run (and so removes it). */
+  readonly owned: boolean;
+  /** Remove the run dir when owned (idempotent); a joined run is left to its owner. */
+  close(): Promise<void>;
+}
+
+/**
+ * Join the run named by `dir` (or `$CLAWHOST_TESTING_RUN_DIR`), or create a new one owned
+ * by this process, with a janitor.
+ *
+ * @example
+ * ```ts
+ * const run = openTestRun();
+ * ```
+ */
+export function openTestRun(dir: string | undefined = process.env[RUN_DIR_ENV]): TestRun {
+  if (dir !== undefined && dir !== "" && ownerAlive(dir)) {
+    return { dir, leaseDir: join(dir, "leases"), owned: false, close: async () => {} };
+  }
+  sweepStaleRuns();
+  const made = mkdtempSync(join(tmpdir(), RUN_PREFIX));
+  const owner: Owner = { pid: process.pid, startTime: startTimeOf(process.pid) ?? 0 };
+  writeFileSync(join(made, "owner.json"), JSON.stringify(owner));
+  mkdirSync(join(made, "leases"), { mode: 0o700 });
+  startJanitor(made);
+  let closing: Promise<void> | undefined;
+  return {
+    dir: made,
+    leaseDir: join(made, "leases"),
+    owned: true,
+    // Retried: a worker may still be writing a lease while the owner removes the run.
+    close: () => (closing ??= rm(made, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })),
+  };
+}
