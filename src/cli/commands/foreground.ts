@@ -1,0 +1,63 @@
+import type { Command } from "commander";
+import { EXIT } from "../exit.js";
+import { withSession } from "../context.js";
+import { removeStatus, writeStatus } from "../status.js";
+import { startEach } from "./up.js";
+
+function say(text: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${text}\n`);
+}
+
+/**
+ * `clawhost up` in the foreground: start, print one line per change, publish the fleet's
+ * status for `ps` elsewhere, and on Ctrl-C (or SIGTERM) stop everything gracefully; a second
+ * Ctrl-C forces (SIGKILL of every tree).
+ */
+export function runForeground(cmd: Command, names: readonly string[], waitTimeoutMs: number): Promise<number> {
+  return withSession(cmd, names, async (s) => {
+    const root = s.fleet.host.root;
+    const publish = (): void => writeStatus(root, s.host.list().map((g) => g.snapshot()));
+    s.host.on("gateway:state", (gw, c) => {
+      if (c.to !== "ready") say(`${gw.name} ${c.to}`);
+      publish();
+    });
+    s.host.on("gateway:ready", (gw, r) => {
+      say(`${gw.name} ready pid ${r.pid} port ${gw.context.ports.gateway}${r.via === "adopted" ? " (adopted)" : ` in ${r.readyMs} ms`}`);
+      publish();
+    });
+    s.host.on("gateway:exit", (gw, x) => say(`${gw.name} exited (${x.reason}${x.code === null || x.code === undefined ? "" : `, code ${x.code}`}${x.signal ? `, ${x.signal}` : ""})`));
+    s.host.on("gateway:backoff", (gw, b) => say(`${gw.name} restarting in ${b.delayMs} ms (attempt ${b.attempt})`));
+    s.host.on("gateway:unhealthy", (gw) => say(`${gw.name} unhealthy`));
+
+    const force = new AbortController();
+    let interrupted!: () => void;
+    const interruptedP = new Promise<void>((r) => (interrupted = r));
+    let signals = 0;
+    const onSignal = (): void => {
+      signals += 1;
+      if (signals === 1) {
+        say("stopping (Ctrl-C again to force)");
+        interrupted();
+      } else {
+        say("forcing");
+        force.abort();
+      }
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      publish();
+      const results = await Promise.race([startEach(s.selected, waitTimeoutMs), interruptedP.then(() => undefined)]);
+      for (const r of results ?? []) if (!r.ok) say(`${r.name} not ready: ${r.message}`);
+      const allFailed = results !== undefined && results.every((r) => !r.ok);
+      if (!allFailed) await interruptedP;
+      await s.host.stopAll({ signal: force.signal }).catch((err: Error) => say(`stop: ${err.message}`));
+      if (signals > 0) return EXIT.interrupted;
+      return EXIT.failed;
+    } finally {
+      removeStatus(root);
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  });
+}
