@@ -27,19 +27,30 @@ const LEASE_RETRY_MS = 250;
 
 /** The run record of a gateway an earlier invocation left, if any. */
 export async function runFacts(gateway: Gateway): Promise<RunFacts | undefined> {
-  let rec: { pid?: unknown };
+  let rec: { pid?: unknown; startTime?: unknown };
   try {
-    rec = JSON.parse(await readFile(gateway.context.runFile, "utf8")) as { pid?: unknown };
+    rec = JSON.parse(await readFile(gateway.context.runFile, "utf8")) as { pid?: unknown; startTime?: unknown };
   } catch {
     return undefined;
   }
   if (typeof rec.pid !== "number") return undefined;
+  return { pid: rec.pid, alive: await isRecordedProcess(rec.pid, rec.startTime) };
+}
+
+/**
+ * The recorded process itself still runs: not a zombie (a detached gateway killed while no
+ * one reaps it), not another process that got its pid (start time, field 22 of stat).
+ */
+async function isRecordedProcess(pid: number, startTime: unknown): Promise<boolean> {
+  let stat: string;
   try {
-    process.kill(rec.pid, 0);
-    return { pid: rec.pid, alive: true };
-  } catch (err) {
-    return { pid: rec.pid, alive: (err as NodeJS.ErrnoException).code === "EPERM" };
+    stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return false;
   }
+  // comm may hold spaces and parentheses: the fields start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return fields[0] !== "Z" && fields[0] !== "X" && (typeof startTime !== "number" || Number(fields[19]) === startTime);
 }
 
 function unknownName(fleet: Fleet, name: string): ClawhostError {
