@@ -1,5 +1,6 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { defineConfig } from "tsup";
+import { fleetJsonSchema } from "./scripts/fleet-schema.js";
 
 const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
 
@@ -26,5 +27,7 @@ export default defineConfig([
     noExternal: ["p-queue"],
     banner: { js: "#!/usr/bin/env node" },
     define: { CLAWHOST_VERSION: JSON.stringify(version) },
+    // The fleet file's JSON Schema, from the same zod schema: `$schema` gives editors completion.
+    onSuccess: async () => writeFileSync("dist/fleet.schema.json", `${JSON.stringify(fleetJsonSchema(), null, 2)}\n`),
   },
 ]);

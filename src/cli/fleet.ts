@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import JSON5 from "json5";
-import { z } from "zod";
+import { fleetSchema } from "./fleet-schema.js";
 import { ClawhostError, GATEWAY_NAME_PATTERN } from "../index.js";
 import type { GatewaySpec, HostOptions } from "../index.js";
 
@@ -16,21 +16,6 @@ export interface Fleet {
   host: HostOptions;
   /** Gateway specs by name, in the file's order, each with its `name`. */
   gateways: Map<string, GatewaySpec>;
-}
-
-// Host options and spec fields are the SDK's: it checks them (see fleetError), the file only its shape.
-const specSchema = z.record(z.string(), z.unknown());
-const fleetSchema = z
-  .object({
-    $schema: z.string().optional(),
-    root: z.string().min(1).optional(),
-    gateways: z.record(z.string(), specSchema.nullable()),
-  })
-  .catchall(z.unknown());
-
-/** The JSON Schema of the fleet file's shape (shipped as `fleet.schema.json`). */
-export function fleetJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(fleetSchema, { io: "input" }) as Record<string, unknown>;
 }
 
 function invalid(file: string, issues: Array<{ path: string; message: string; value?: unknown }>, fix: string): ClawhostError {

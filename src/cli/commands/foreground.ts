@@ -4,6 +4,8 @@ import { withSession } from "../context.js";
 import { removeStatus, writeStatus } from "../status.js";
 import { startEach } from "./up.js";
 
+const STATUS_REFRESH_MS = 5_000;
+
 function say(text: string): void {
   process.stdout.write(`${new Date().toISOString()} ${text}\n`);
 }
@@ -18,7 +20,7 @@ export function runForeground(cmd: Command, names: readonly string[], waitTimeou
     const root = s.fleet.host.root;
     const publish = (): void => writeStatus(root, s.host.list().map((g) => g.snapshot()));
     s.host.on("gateway:state", (gw, c) => {
-      if (c.to !== "ready") say(`${gw.name} ${c.to}`);
+      if (c.to !== "ready" && c.to !== "backoff") say(`${gw.name} ${c.to}`);
       publish();
     });
     s.host.on("gateway:ready", (gw, r) => {
@@ -45,6 +47,8 @@ export function runForeground(cmd: Command, names: readonly string[], waitTimeou
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+    // Memory and CPU change without events: refresh what ps elsewhere reads, one timer per fleet.
+    const refresh = setInterval(publish, STATUS_REFRESH_MS);
     try {
       publish();
       const results = await Promise.race([startEach(s.selected, waitTimeoutMs), interruptedP.then(() => undefined)]);
@@ -55,6 +59,7 @@ export function runForeground(cmd: Command, names: readonly string[], waitTimeou
       if (signals > 0) return EXIT.interrupted;
       return EXIT.failed;
     } finally {
+      clearInterval(refresh);
       removeStatus(root);
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);

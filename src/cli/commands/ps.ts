@@ -60,7 +60,7 @@ export function psCommand(program: Command): void {
         const root = fleet.host.root;
         const status = await readLiveStatus(root);
         if (status) {
-          const rows = status.gateways.filter((s) => names.length === 0 || names.includes(s.name)).map(gatewayRow);
+          const rows = await Promise.all(status.gateways.filter((s) => names.length === 0 || names.includes(s.name)).map((s) => withProcessAge(gatewayRow(s))));
           print(rows, g.json, status.pid);
           return void (process.exitCode = EXIT.ok);
         }
