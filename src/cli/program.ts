@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
 import { configCommand } from "./commands/config.js";
+import { doctorCommand } from "./commands/doctor.js";
 import { eventsCommand } from "./commands/events.js";
 import { lifecycleCommands } from "./commands/lifecycle.js";
 import { logsCommand } from "./commands/logs.js";
@@ -40,6 +41,7 @@ unknown gateway, 3 fleet file missing or invalid, 130 interrupted.`,
   logsCommand(program);
   configCommand(program);
   eventsCommand(program);
+  doctorCommand(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 // The built `clawhost` bin against the fault-injection gateway: every exit code, a detached
 // fleet controlled by later invocations, a crash in ps, config, in-place restart, logs, down.
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readProc } from "../../src/fs/proc.js";
@@ -112,6 +113,12 @@ describe("a detached fleet", () => {
     expect(Object.fromEntries(ps.json.gateways.map((g) => [g.name, g.pid]))).toEqual(pids);
   });
 
+  it("doctor finds nothing on a healthy fleet (exit 0)", async () => {
+    const doctor = await clawhostJson<{ ok: boolean; checks: Array<{ check: string; ok: boolean }> }>(cwd, ["doctor"]);
+    expect([doctor.code, doctor.json.ok]).toEqual([0, true]);
+    expect(doctor.json.checks.map((c) => c.check)).toContain("runtime");
+  });
+
   it("ps fits the terminal's width", async () => {
     const narrow = await clawhost(cwd, ["ps"], { COLUMNS: "40" });
     for (const line of narrow.stdout.trimEnd().split("\n")) expect(line.length).toBeLessThanOrEqual(40);
@@ -155,6 +162,9 @@ describe("a detached fleet", () => {
     const ps = await clawhostJson<PsJson>(cwd, ["ps"]);
     expect(ps.json.gateways.find((g) => g.name === "rescue")?.state).toBe("exited");
     expect(ps.json.gateways.find((g) => g.name === "main")?.state).toBe("ready");
+    const doctor = await clawhostJson<{ ok: boolean; checks: Array<{ check: string; gateway?: string; ok: boolean }> }>(cwd, ["doctor"]);
+    expect(doctor.code).toBe(1);
+    expect(doctor.json.checks.filter((c) => !c.ok).map((c) => [c.gateway, c.check])).toEqual([["rescue", "process"]]);
     const up = await clawhost(cwd, ["up", "--detach", "rescue"]);
     expect(up.code).toBe(0);
     const again = await clawhostJson<PsJson>(cwd, ["ps", "rescue"]);
@@ -167,6 +177,18 @@ describe("a detached fleet", () => {
     expect((await clawhost(cwd, ["stop", "rescue"])).code).toBe(0);
     expect(alive(pids.rescue!)).toBe(false);
     expect((await clawhost(cwd, ["stop", "rescue"])).code).toBe(0);
+  });
+
+  it("doctor reports a stopped gateway's port taken by another process (exit 1)", async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen({ port: 46920, host: "127.0.0.1" }, resolve));
+    try {
+      const doctor = await clawhostJson<{ ok: boolean; checks: Array<{ check: string; gateway?: string; ok: boolean }> }>(cwd, ["doctor"]);
+      expect(doctor.code).toBe(1);
+      expect(doctor.json.checks.filter((c) => !c.ok).map((c) => [c.gateway, c.check])).toEqual([["rescue", "ports"]]);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   });
 
   it("down stops everything and releases the leases: no process, no lease left", async () => {
