@@ -1,12 +1,13 @@
 // The built `clawhost` bin against the fault-injection gateway: every exit code, a detached
 // fleet controlled by later invocations, a crash in ps, config, in-place restart, logs, down.
 import { mkdirSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readProc } from "../../src/fs/proc.js";
 import { FAKE_OPENCLAW, makeTmp, processesUnder } from "../helpers.js";
-import { clawhost, clawhostJson, leasesOf, Running, writeFleet } from "./run.js";
+import { BIN, clawhost, clawhostJson, leasesOf, NODE, Running, writeFleet } from "./run.js";
 
 // 46800-47279 (four 120-aligned blocks) is used by no other test file.
 const DETACHED = { from: 46800, to: 47039 };
@@ -41,8 +42,8 @@ afterAll(async () => {
   try {
     // Whatever a failed test left: down ends it; then nothing may be left.
     await clawhost(cwd, ["down"]);
-    await clawhost(cwd, ["-f", "fg.json5", "down"]);
-    expect(processesUnder([root, join(cwd, "fg")])).toEqual([]);
+    for (const f of ["fg", "stubborn", "tty"]) await clawhost(cwd, ["-f", `${f}.json5`, "down"]);
+    expect(processesUnder([root, ...["fg", "stubborn", "tty"].map((f) => join(cwd, f))])).toEqual([]);
     expect(leasesOf(leaseDir, root)).toEqual([]);
   } finally {
     tmp.cleanup();
@@ -233,5 +234,64 @@ describe("a foreground up", () => {
     }
     expect((await clawhost(cwd, ["-f", "fg.json5", "down"])).code).toBe(0);
     expect(leasesOf(leaseDir, join(cwd, "fg"))).toEqual([]);
+  });
+
+  it("a second Ctrl-C forces: a gateway that ignores SIGTERM is killed without waiting for the grace", async () => {
+    writeFleet(cwd, {
+      root: "./stubborn",
+      leaseDir,
+      ports: FOREGROUND,
+      stopTimeoutMs: 120_000,
+      openclaw: { bin: FAKE_OPENCLAW },
+      gateways: { stubborn: { env: { FAKE_GATEWAY_IGNORE_SIGTERM: "1" } } },
+    }, "stubborn.json5");
+    const up = new Running(cwd, ["-f", "stubborn.json5", "up"]);
+    try {
+      const ready = await up.line(/stubborn ready pid \d+/);
+      const pid = Number(/pid (\d+)/.exec(ready)![1]);
+      up.child.kill("SIGINT");
+      await up.line(/stopping \(Ctrl-C again to force\)/);
+      await up.line(/stubborn stopping/);
+      expect(alive(pid)).toBe(true); // it ignores SIGTERM: the graceful stop would wait 120 s
+      up.child.kill("SIGINT");
+      expect(await up.exited).toBe(130);
+      expect(up.lines.join("\n")).toMatch(/forcing/);
+      expect(alive(pid)).toBe(false);
+      expect(processesUnder([join(cwd, "stubborn")])).toEqual([]);
+    } finally {
+      up.child.kill("SIGKILL");
+    }
+    expect((await clawhost(cwd, ["-f", "stubborn.json5", "down"])).code).toBe(0);
+  });
+
+  it("on a terminal (tmux) it shows a live table, and Ctrl-C stops everything", async () => {
+    writeFleet(cwd, { root: "./tty", leaseDir, ports: FOREGROUND, openclaw: { bin: FAKE_OPENCLAW }, gateways: { alpha: {}, beta: {} } }, "tty.json5");
+    const session = `clawhost-test-${process.pid}`;
+    const tmux = (...args: string[]): Promise<string> => new Promise((resolve, reject) => execFile("tmux", args, (err, out) => (err ? reject(err) : resolve(out))));
+    await tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", "-c", cwd, `${NODE} ${BIN} -f tty.json5 up; echo EXIT=$?; sleep 600`);
+    try {
+      const screen = (): Promise<string> => tmux("capture-pane", "-p", "-t", session);
+      const until = async (re: RegExp): Promise<string> => {
+        for (let i = 0; ; i++) {
+          const text = await screen();
+          if (re.test(text)) return text;
+          if (i > 600) throw new Error(`never on screen: ${re}\n${text}`);
+          await new Promise((r) => setTimeout(r, 200)); // a terminal has no event to await: the screen is polled
+        }
+      };
+      const view = await until(/alpha +ready.*\n.*beta +ready|beta +ready[^\n]*\n(?:.*\n)*?alpha +ready/);
+      expect(view).toMatch(/NAME +STATE +PORT +PID +READY IN +RESTARTS +UPTIME/);
+      expect(view).toMatch(/Ctrl-C stops every gateway/);
+      // The table is redrawn in place: one header on the screen, however many lines came before.
+      expect(view.match(/NAME +STATE/g)).toHaveLength(1);
+      await tmux("send-keys", "-t", session, "C-c");
+      const end = await until(/EXIT=\d+/);
+      expect(end).toMatch(/EXIT=130/);
+      expect(end).toMatch(/alpha +stopped/);
+      expect(processesUnder([join(cwd, "tty")])).toEqual([]);
+    } finally {
+      await tmux("kill-session", "-t", session).catch(() => undefined);
+    }
+    expect((await clawhost(cwd, ["-f", "tty.json5", "down"])).code).toBe(0);
   });
 });

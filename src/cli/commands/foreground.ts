@@ -2,13 +2,11 @@ import type { Command } from "commander";
 import { EXIT } from "../exit.js";
 import { withSession } from "../context.js";
 import { removeStatus, writeStatus } from "../status.js";
+import { LiveView } from "../live.js";
 import { startEach } from "./up.js";
 
 const STATUS_REFRESH_MS = 5_000;
 
-function say(text: string): void {
-  process.stdout.write(`${new Date().toISOString()} ${text}\n`);
-}
 
 /**
  * `clawhost up` in the foreground: start, print one line per change, publish the fleet's
@@ -18,7 +16,17 @@ function say(text: string): void {
 export function runForeground(cmd: Command, names: readonly string[], waitTimeoutMs: number): Promise<number> {
   return withSession(cmd, names, async (s) => {
     const root = s.fleet.host.root;
-    const publish = (): void => writeStatus(root, s.host.list().map((g) => g.snapshot()));
+    // On a terminal a table redrawn in place; piped, plain lines only.
+    const live = process.stdout.isTTY ? new LiveView(process.stdout, s.host) : undefined;
+    const say = (text: string): void => {
+      const line = `${new Date().toISOString()} ${text}`;
+      if (live) live.line(line);
+      else process.stdout.write(`${line}\n`);
+    };
+    const publish = (): void => {
+      writeStatus(root, s.host.list().map((g) => g.snapshot()));
+      live?.refresh();
+    };
     s.host.on("gateway:state", (gw, c) => {
       if (c.to !== "ready" && c.to !== "backoff") say(`${gw.name} ${c.to}`);
       publish();
@@ -39,6 +47,7 @@ export function runForeground(cmd: Command, names: readonly string[], waitTimeou
       signals += 1;
       if (signals === 1) {
         say("stopping (Ctrl-C again to force)");
+        live?.refresh("stopping: Ctrl-C again to force.");
         interrupted();
       } else {
         say("forcing");
