@@ -65,7 +65,17 @@ export function loadFleet(path: string | undefined, cwd = process.cwd()): Fleet 
   }
   const { $schema: _schema, gateways, root, ...rest } = parsed.data;
   const base = dirname(file);
-  const host = { ...rest, root: root === undefined ? resolve(base, ".clawhost") : isAbsolute(root) ? root : resolve(base, root) } as HostOptions;
+  const at = (p: unknown): unknown => (typeof p === "string" && p !== "" && !isAbsolute(p) ? resolve(base, p) : p);
+  const oc = rest.openclaw !== null && typeof rest.openclaw === "object" ? (rest.openclaw as Record<string, unknown>) : undefined;
+  // Paths in the file are relative to it; openclaw is looked for from the file's directory up.
+  const host = {
+    ...rest,
+    root: resolve(base, root ?? ".clawhost"),
+    ...(rest.openclaw === undefined ? { openclaw: { searchFrom: base } } : {}),
+    ...(oc ? { openclaw: { ...oc, ...Object.fromEntries(["bin", "node", "searchFrom"].filter((k) => k in oc).map((k) => [k, at(oc[k])])) } } : {}),
+    ...("leaseDir" in rest ? { leaseDir: at(rest.leaseDir) } : {}),
+    ...("profileHome" in rest ? { profileHome: at(rest.profileHome) } : {}),
+  } as HostOptions;
   const specs = new Map<string, GatewaySpec>();
   for (const [name, spec] of Object.entries(gateways)) {
     if (!GATEWAY_NAME_PATTERN.test(name)) {
