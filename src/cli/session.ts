@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { setTimeout as delay } from "node:timers/promises";
 import { ClawhostError, GatewayHost, isClawhostError } from "../index.js";
 import type { Gateway } from "../index.js";
@@ -111,4 +111,13 @@ export async function adoptRunning(gateways: readonly Gateway[], timeoutMs: numb
     }),
   );
   return gone;
+}
+
+/**
+ * Forget the run record of a gateway whose process is gone (checked by the caller): `stop`
+ * and `down` of a gateway that died while detached end with it `stopped`, not `exited`.
+ */
+export async function forgetDeadRun(gateway: Gateway): Promise<void> {
+  const facts = await runFacts(gateway);
+  if (facts && !facts.alive) await rm(gateway.context.runFile, { force: true });
 }

@@ -174,6 +174,16 @@ describe("a detached fleet", () => {
     pids.rescue = again.json.gateways[0]!.pid!;
   });
 
+  it("stop of a gateway that died while detached leaves it stopped", async () => {
+    const before = await clawhostJson<PsJson>(cwd, ["ps", "rescue"]);
+    process.kill(before.json.gateways[0]!.pid!, "SIGKILL");
+    expect((await clawhostJson<PsJson>(cwd, ["ps", "rescue"])).json.gateways[0]!.state).toBe("exited");
+    expect((await clawhost(cwd, ["stop", "rescue"])).code).toBe(0);
+    expect((await clawhostJson<PsJson>(cwd, ["ps", "rescue"])).json.gateways[0]!.state).toBe("stopped");
+    expect((await clawhost(cwd, ["start", "rescue"])).code).toBe(0);
+    pids.rescue = (await clawhostJson<PsJson>(cwd, ["ps", "rescue"])).json.gateways[0]!.pid!;
+  });
+
   it("stop succeeds on a running gateway and again on the stopped one", async () => {
     expect((await clawhost(cwd, ["stop", "rescue"])).code).toBe(0);
     expect(alive(pids.rescue!)).toBe(false);

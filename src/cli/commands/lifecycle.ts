@@ -3,7 +3,7 @@ import type { Gateway } from "../../index.js";
 import { EXIT } from "../exit.js";
 import { withSession } from "../context.js";
 import { printJson } from "../output.js";
-import { adoptRunning } from "../session.js";
+import { adoptRunning, forgetDeadRun } from "../session.js";
 import { startEach } from "./up.js";
 
 const ADOPT_TIMEOUT_MS = 20_000;
@@ -52,7 +52,7 @@ export function lifecycleCommands(program: Command): void {
     .action(async (names: string[], _opts: unknown, cmd: Command) => {
       process.exitCode = await withSession(cmd, names, async (s, g) => {
         await adoptRunning(s.selected, ADOPT_TIMEOUT_MS);
-        return report("stopped", await each(s.selected, (gw) => gw.stop()), s.selected, g.json);
+        return report("stopped", await each(s.selected, async (gw) => (await gw.stop(), await forgetDeadRun(gw))), s.selected, g.json);
       });
     });
 
@@ -80,7 +80,7 @@ export function lifecycleCommands(program: Command): void {
     .action(async (_opts: unknown, cmd: Command) => {
       process.exitCode = await withSession(cmd, [], async (s, g) => {
         await adoptRunning(s.selected, ADOPT_TIMEOUT_MS);
-        const outcomes = await each(s.selected, (gw) => s.host.remove(gw.name));
+        const outcomes = await each(s.selected, async (gw) => (await s.host.remove(gw.name), await forgetDeadRun(gw)));
         return report("down", outcomes, s.selected, g.json);
       });
     });
