@@ -156,6 +156,31 @@ describe("a detached fleet", () => {
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(/ready$/);
     expect((await clawhost(cwd, ["logs", "--tail", "x"])).code).toBe(2);
+    const all = (await clawhost(cwd, ["logs", "main"])).stdout.trimEnd().split("\n");
+    const cut = all[all.length - 2]!.split(" ")[0]!; // the time of the second-last line
+    const since = (await clawhost(cwd, ["logs", "main", "--since", cut])).stdout.trimEnd().split("\n");
+    expect(since.length).toBeGreaterThanOrEqual(2);
+    expect(since.every((l) => l.split(" ")[0]! >= cut)).toBe(true);
+    expect((await clawhost(cwd, ["logs", "main", "--since", "1d"])).stdout.trimEnd().split("\n")).toEqual(all);
+    expect((await clawhost(cwd, ["logs", "main", "--since", "yesterday"])).code).toBe(2);
+  });
+
+  it("events --json lists what adopting the fleet produced", async () => {
+    const r = await clawhost(cwd, ["--json", "events"]);
+    expect(r.code).toBe(0);
+    const records = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as { gateway: string; type: string; data: { via?: string } });
+    expect(records.filter((e) => e.type === "ready").map((e) => [e.gateway, e.data.via])).toEqual(expect.arrayContaining([["main", "adopted"], ["rescue", "adopted"]]));
+  });
+
+  it("two invocations at once never double-spawn and never lose a config write", async () => {
+    const [a, b] = await Promise.all([clawhost(cwd, ["up", "--detach"]), clawhost(cwd, ["up", "--detach"])]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const ps = await clawhostJson<PsJson>(cwd, ["ps"]);
+    expect(Object.fromEntries(ps.json.gateways.map((g) => [g.name, g.pid]))).toEqual(pids);
+    const writes = await Promise.all(["A", "B", "C"].map((k) => clawhost(cwd, ["config", "set", "main", `env.vars.CONCURRENT_${k}`, `"${k}"`])));
+    expect(writes.map((w) => w.code)).toEqual([0, 0, 0]);
+    const vars = JSON.parse((await clawhost(cwd, ["config", "get", "main", "env.vars"])).stdout) as Record<string, string>;
+    expect(vars).toMatchObject({ CONCURRENT_A: "A", CONCURRENT_B: "B", CONCURRENT_C: "C" });
   });
 
   it("a gateway that dies while detached shows as exited in ps, and up starts it again", async () => {
