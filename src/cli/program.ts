@@ -20,6 +20,8 @@ export function buildProgram(): Command {
     .option("--json", "print JSON (every command but logs)")
     .addOption(new Option("--lock-timeout <ms>", "how long to wait for another clawhost invocation on the same fleet").default(15_000).argParser((v) => Number(v)))
     .showHelpAfterError("(clawhost --help for usage)")
+    // Options after a command are that command's: `logs -f` follows, `-f <file>` before it names the file.
+    .enablePositionalOptions()
     .exitOverride()
     .addHelpText(
       "after",
@@ -42,7 +44,24 @@ unknown gateway, 3 fleet file missing or invalid, 130 interrupted.`,
   configCommand(program);
   eventsCommand(program);
   doctorCommand(program);
+  for (const leaf of leaves(program)) withCommonOptions(leaf);
   return program;
+}
+
+function leaves(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => (c.commands.length > 0 ? leaves(c) : [c]));
+}
+
+/**
+ * The program's options again on each command, so `clawhost ps --json -f prod.json5` works
+ * as well as `clawhost --json -f prod.json5 ps`; `logs` and `events` keep `-f` for --follow.
+ * No defaults here: the program's default applies unless the command line sets one.
+ */
+function withCommonOptions(cmd: Command): void {
+  const follows = cmd.options.some((o) => o.short === "-f");
+  cmd.option(follows ? "--file <path>" : "-f, --file <path>", `the fleet file (default: ./${DEFAULT_FLEET_FILE})`);
+  if (cmd.name() !== "logs") cmd.option("--json", "print JSON");
+  cmd.addOption(new Option("--lock-timeout <ms>", "how long to wait for another clawhost invocation on the same fleet").argParser((v) => Number(v)));
 }
 
 /** Run the program on `argv` (as `process.argv`); resolves with the exit code. */

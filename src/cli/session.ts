@@ -12,7 +12,7 @@ export interface RunFacts {
   alive: boolean;
 }
 
-/** One invocation's view of the fleet: a host on the fleet's root with every gateway of the file added. */
+/** One invocation's view of the fleet: a host on the fleet's root with the gateways named (all when none is) added. */
 export interface Session {
   fleet: Fleet;
   host: GatewayHost;
@@ -74,7 +74,9 @@ export async function openSession(fleet: Fleet, names: readonly string[], opts: 
   }
   const deadline = Date.now() + opts.lockTimeoutMs;
   try {
+    // Only the gateways named are taken: an invocation on `main` leaves `rescue` free for another.
     for (const [name, spec] of fleet.gateways) {
+      if (names.length > 0 && !names.includes(name)) continue;
       for (;;) {
         try {
           await host.add(spec, { timeoutMs: Math.max(1, deadline - Date.now()) });

@@ -34,7 +34,8 @@ beforeAll(() => {
     leaseDir,
     ports: DETACHED,
     openclaw: { bin: FAKE_OPENCLAW },
-    gateways: { main: {}, rescue: {} },
+    // rescue writes a line every 500 ms: something for logs -f to follow.
+    gateways: { main: {}, rescue: { env: { FAKE_GATEWAY_LOG_BURST: "1", FAKE_GATEWAY_LOG_BURSTS: "1000000", FAKE_GATEWAY_LOG_BURST_EVERY_MS: "500" } } },
   });
 });
 
@@ -112,6 +113,9 @@ describe("a detached fleet", () => {
     expect(up.stdout).toContain("already running");
     const ps = await clawhostJson<PsJson>(cwd, ["ps"]);
     expect(Object.fromEntries(ps.json.gateways.map((g) => [g.name, g.pid]))).toEqual(pids);
+    // The options work after the command too.
+    const after = await clawhost(tmp.dir, ["ps", "--json", "--file", join(cwd, "clawhost.json5")]);
+    expect((JSON.parse(after.stdout) as PsJson).gateways.map((g) => g.pid)).toEqual(Object.values(pids));
   });
 
   it("doctor finds nothing on a healthy fleet (exit 0)", async () => {
@@ -170,6 +174,21 @@ describe("a detached fleet", () => {
     expect(r.code).toBe(0);
     const records = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as { gateway: string; type: string; data: { via?: string } });
     expect(records.filter((e) => e.type === "ready").map((e) => [e.gateway, e.data.via])).toEqual(expect.arrayContaining([["main", "adopted"], ["rescue", "adopted"]]));
+  });
+
+  it("logs -f follows a gateway while another invocation works on the other one", async () => {
+    const follow = new Running(cwd, ["logs", "-f", "--tail", "0", "rescue"]);
+    try {
+      await follow.line(/\[gateway\] burst \d+ line 1 of 1$/);
+      const other = await clawhost(cwd, ["restart", "--in-place", "main"]);
+      expect(other.code, other.stderr).toBe(0);
+      await follow.line(/\[gateway\] burst \d+ line 1 of 1$/, follow.lines.length);
+      follow.child.kill("SIGINT");
+      expect(await follow.exited).toBe(0);
+      expect(follow.lines.every((l) => !l.includes("main"))).toBe(true);
+    } finally {
+      follow.child.kill("SIGKILL");
+    }
   });
 
   it("two invocations at once never double-spawn and never lose a config write", async () => {
