@@ -318,6 +318,21 @@ describe("a foreground up", () => {
     expect((await clawhost(cwd, ["-f", "stubborn.json5", "down"])).code).toBe(0);
   });
 
+  it("--json: the event stream's records, one JSON line each", async () => {
+    writeFleet(cwd, { root: "./tty", leaseDir, ports: FOREGROUND, openclaw: { bin: FAKE_OPENCLAW }, gateways: { alpha: {}, beta: {} } }, "tty.json5");
+    const up = new Running(cwd, ["-f", "tty.json5", "--json", "up"]);
+    try {
+      await up.line(/"gateway":"alpha","type":"ready"/);
+      await up.line(/"gateway":"beta","type":"ready"/);
+      up.child.kill("SIGINT");
+      expect(await up.exited).toBe(130);
+      const records = up.lines.map((l) => JSON.parse(l) as { seq: number; type: string; gateway: string; data: { to?: string } });
+      expect(records.filter((r) => r.type === "state" && r.data.to === "stopped").map((r) => r.gateway).sort()).toEqual(["alpha", "beta"]);
+    } finally {
+      up.child.kill("SIGKILL");
+    }
+  });
+
   it("on a terminal (tmux) it shows a live table, and Ctrl-C stops everything", async () => {
     writeFleet(cwd, { root: "./tty", leaseDir, ports: FOREGROUND, openclaw: { bin: FAKE_OPENCLAW }, gateways: { alpha: {}, beta: {} } }, "tty.json5");
     const session = `clawhost-test-${process.pid}`;

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { GatewayHost } from "../../index.js";
 import { EXIT } from "../exit.js";
 import { withSession } from "../context.js";
 import { removeStatus, writeStatus } from "../status.js";
@@ -8,21 +9,28 @@ import { startEach } from "./up.js";
 const STATUS_REFRESH_MS = 5_000;
 
 
+async function printRecords(host: GatewayHost, signal: AbortSignal): Promise<void> {
+  for await (const r of host.events({ since: 0, signal })) if (r.type !== "log") process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+
 /**
  * `clawhost up` in the foreground: start, print one line per change, publish the fleet's
  * status for `ps` elsewhere, and on Ctrl-C (or SIGTERM) stop everything gracefully; a second
  * Ctrl-C forces (SIGKILL of every tree).
  */
 export function runForeground(cmd: Command, names: readonly string[], waitTimeoutMs: number): Promise<number> {
-  return withSession(cmd, names, async (s) => {
+  return withSession(cmd, names, async (s, g) => {
     const root = s.fleet.host.root;
-    // On a terminal a table redrawn in place; piped, plain lines only.
-    const live = process.stdout.isTTY ? new LiveView(process.stdout, s.host) : undefined;
+    // --json: the event stream's records, one per line; else on a terminal a table redrawn in place, piped plain lines.
+    const live = process.stdout.isTTY && !g.json ? new LiveView(process.stdout, s.host) : undefined;
     const say = (text: string): void => {
       const line = `${new Date().toISOString()} ${text}`;
+      if (g.json) return;
       if (live) live.line(line);
       else process.stdout.write(`${line}\n`);
     };
+    const stream = new AbortController();
+    const streamed = g.json ? printRecords(s.host, stream.signal) : Promise.resolve();
     const publish = (): void => {
       writeStatus(root, s.host.list().map((g) => g.snapshot()));
       live?.refresh();
@@ -68,6 +76,8 @@ export function runForeground(cmd: Command, names: readonly string[], waitTimeou
       if (signals > 0) return EXIT.interrupted;
       return EXIT.failed;
     } finally {
+      stream.abort();
+      await streamed;
       clearInterval(refresh);
       removeStatus(root);
       process.off("SIGINT", onSignal);
