@@ -1,23 +1,42 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import { defineConfig } from "tsup";
+import { fleetJsonSchema } from "./scripts/fleet-schema.js";
 
-export default defineConfig({
-  entry: {
-    index: "src/index.ts",
-    "testing/index": "src/testing/index.ts",
-    "testing/vitest": "src/testing/vitest.ts",
+const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+
+export default defineConfig([
+  {
+    entry: {
+      index: "src/index.ts",
+      "testing/index": "src/testing/index.ts",
+      "testing/vitest": "src/testing/vitest.ts",
+    },
+    format: ["esm", "cjs"],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: "node22",
+    // One copy of the SDK's modules shared by every entry, in both builds (one host-wide sampler, one ClawhostError class per build).
+    splitting: true,
+    // p-queue is ESM-only: bundle it so the CJS build needs no require(esm). zod bundled
+    // keeps only the schema kinds clawhost uses (its package entry loads every locale: ~15 MB RSS).
+    noExternal: ["p-queue", "zod"],
+    // vitest is an optional peer of clawhost/testing/vitest, never bundled.
+    external: ["vitest", "vitest/node"],
+    // import.meta.url (the config validator worker resolves ajv from it) in the CJS build too.
+    shims: true,
   },
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "node22",
-  // One copy of the SDK's modules shared by every entry, in both builds (one host-wide sampler, one ClawhostError class per build).
-  splitting: true,
-  // p-queue is ESM-only: bundle it so the CJS build needs no require(esm). zod bundled
-  // keeps only the schema kinds clawhost uses (its package entry loads every locale: ~15 MB RSS).
-  noExternal: ["p-queue", "zod"],
-  // vitest is an optional peer of clawhost/testing/vitest, never bundled.
-  external: ["vitest", "vitest/node"],
-  // import.meta.url (the config validator worker resolves ajv from it) in the CJS build too.
-  shims: true,
-});
+  {
+    // The `clawhost` command: ESM only, the SDK bundled in (it uses only the public API).
+    entry: { "cli/bin": "src/cli/bin.ts" },
+    format: ["esm"],
+    sourcemap: true,
+    clean: false,
+    target: "node22",
+    noExternal: ["p-queue", "zod"],
+    banner: { js: "#!/usr/bin/env node" },
+    define: { CLAWHOST_VERSION: JSON.stringify(version) },
+    // The fleet file's JSON Schema, from the same zod schema: `$schema` gives editors completion.
+    onSuccess: async () => writeFileSync("dist/fleet.schema.json", `${JSON.stringify(fleetJsonSchema(), null, 2)}\n`),
+  },
+]);

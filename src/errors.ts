@@ -42,7 +42,9 @@ export type ClawhostErrorCode =
   | "CLAWHOST_INVALID_ARGUMENT"
   | "CLAWHOST_PATH_UNSAFE"
   | "CLAWHOST_PATH_INVALID"
-  | "CLAWHOST_FS_ERROR";
+  | "CLAWHOST_FS_ERROR"
+  | "CLAWHOST_FLEET_FILE_NOT_FOUND"
+  | "CLAWHOST_FLEET_FILE_INVALID";
 
 /** Fields every {@link ClawhostError} may carry besides its code and message. */
 export interface ClawhostErrorInit {
