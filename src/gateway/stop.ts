@@ -20,8 +20,11 @@ export async function endRun(run: Run, why: Requested, graceMs: number, deadline
   run.retire();
   const report = await run.proc.terminate({ graceMs, deadlineMs, signal });
   if (report.survivors.length > 0) return report;
-  // The root is gone, so its exit status arrives at once (bounded for an adopted root, which is not our child).
-  await Promise.race([run.proc.exited, new Promise((r) => setTimeout(r, EXIT_STATUS_WAIT_MS).unref())]);
+  // The root is gone, so its exit status arrives at once (bounded for an adopted root, which is not our child,
+  // whose end the unref'd sampler notices): this timer is ref'd so a process with nothing else alive waits for it.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([run.proc.exited, new Promise((r) => (timer = setTimeout(r, EXIT_STATUS_WAIT_MS)))]);
+  clearTimeout(timer);
   run.proc.release();
   return report;
 }
