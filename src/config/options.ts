@@ -17,6 +17,12 @@ export const configStoreOptionsSchema = z
       .min(1)
       .refine((p) => !p.includes("\0"), { message: "must not contain a NUL byte" })
       .refine((p) => isAbsolute(p), { message: "must be an absolute path" }),
+    gatewayDir: z
+      .string()
+      .min(1)
+      .refine((p) => !p.includes("\0"), { message: "must not contain a NUL byte" })
+      .refine((p) => isAbsolute(p), { message: "must be an absolute path" })
+      .optional(),
     schema: fn.optional(),
     owned: fn.optional(),
     target: z.object({ mode: fn, changed: fn, call: fn }).strict().optional(),

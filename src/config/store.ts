@@ -15,6 +15,7 @@ import { fillMissing } from "./file.js";
 import type { OpenClawConfig } from "./file.js";
 import { applyMergePatch, changedPaths, diffMergePatch, isPlainObject } from "./merge.js";
 import { parseConfigStoreOptions, validateUpdate } from "./options.js";
+import { gatewayDirOf, remoteTarget } from "./remote.js";
 import type { ConfigIssue, ConfigValidator } from "./schema.js";
 
 /**
@@ -70,16 +71,26 @@ export interface UpdateConfigOptions {
 /** How the store reaches a running gateway (a `Gateway` provides it for its own store). */
 export interface LiveConfigTarget {
   /** `live`: write through RPC; `file`: no process, write the file; `wait`: between states. */
-  mode(): "live" | "file" | "wait";
+  mode(): "live" | "file" | "wait" | Promise<"live" | "file" | "wait">;
   /** Resolves at the gateway's next state change. */
   changed(): Promise<void>;
   call(method: string, params: unknown): Promise<unknown>;
+  /** A batch of updates is settled (a connection opened for it can close). */
+  release?(): void;
 }
 
 /** What a store needs. Standalone (another process writing a gateway's file): `name` and `configPath`. */
 export interface ConfigStoreOptions {
   name: string;
   configPath: string;
+  /**
+   * The gateway's dir (`gateway.context.dir`), for a store in a process that does not run
+   * the gateway: while its run record names a live process, updates go through that
+   * gateway's `config.patch` (with the hash check) instead of into the file under it.
+   * Default: `<dir>` when `configPath` is clawhost's `<dir>/config/openclaw.json`; for
+   * any other path without it, the store writes the file.
+   */
+  gatewayDir?: string;
   /** OpenClaw's schema (compiled lazily, once per process). */
   schema?: () => ConfigValidator;
   /** Rules for the keys clawhost owns, checked against the config before the update. */
@@ -195,6 +206,7 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
   readonly #opts: ConfigStoreOptions;
   readonly #queue = new PQueue({ concurrency: 1 });
   readonly #lockDir: string;
+  readonly #target: LiveConfigTarget | undefined;
   #pending: Pending[] = [];
   #known: { hash: string; config: OpenClawConfig } | undefined;
   #watcher: FSWatcher | undefined;
@@ -211,6 +223,8 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
     this.configPath = this.#opts.configPath;
     assertFileKind(this.configPath, { what: "configPath", gateway: this.#opts.name });
     this.#lockDir = join(dirname(opts.configPath), `.${basename(opts.configPath)}.clawhost-lock`);
+    const gatewayDir = this.#opts.target ? undefined : gatewayDirOf(this.configPath, this.#opts.gatewayDir);
+    this.#target = this.#opts.target ?? (gatewayDir ? remoteTarget(this.#opts.name, gatewayDir) : undefined);
   }
 
   /**
@@ -398,7 +412,7 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
     this.#busy = true;
     try {
       for (;;) {
-        const mode = this.#opts.target?.mode() ?? "file";
+        const mode = (await this.#target?.mode()) ?? "file";
         if (mode === "wait") {
           await this.#waitForState(batch);
           if (batch.length === 0) return;
@@ -419,6 +433,7 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
     } finally {
       this.#taken = [];
       this.#busy = false;
+      this.#target?.release?.();
       if (this.#recheck) this.#scheduleCheck();
     }
   }
@@ -437,7 +452,7 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
         for (const s of signals) s.removeEventListener("abort", done);
         resolve();
       };
-      void this.#opts.target!.changed().then(done);
+      void this.#target!.changed().then(done);
       for (const s of signals) s.addEventListener("abort", done, { once: true });
     });
     const now = Date.now();
@@ -549,7 +564,7 @@ export class ConfigStore extends EventEmitter<{ config: [change: ConfigChange] }
   }
 
   async #patchLive(batch: Pending[]): Promise<void> {
-    const target = this.#opts.target!;
+    const target = this.#target!;
     for (let stale = 0, limited = 0; ; ) {
       const got = (await target.call("config.get", {})) as { hash?: string };
       const { bytes, exists, config: before } = await this.#readFile();

@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayHost } from "clawhost";
@@ -28,6 +29,15 @@ export const setVar =
 export async function nextConfigEvent(gw: Gateway, source: ConfigChange["source"]): Promise<ConfigChange> {
   const [change] = await nextEvent(gw, "config", (c) => c.source === source);
   return change;
+}
+
+const WORKER = new URL("../fixtures/config-worker.mjs", import.meta.url).pathname;
+
+/** One update from another process's standalone `ConfigStore` (no gatewayDir: found from the default layout). */
+function updateFromAnotherProcess(configPath: string, key: string, value: string): Promise<{ applied: string; counts: Record<string, number> }> {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [WORKER, configPath, key, value, "once"], (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as { applied: string; counts: Record<string, number> }))),
+  );
 }
 
 /**
@@ -125,12 +135,28 @@ export function describeConfigContract(target: ConfigContractTarget): void {
       expect(hostChanges).toContain("live:clawhost");
     });
 
-    it("stopped again: updates go to the file, and the next start serves them", async () => {
+    it("a ConfigStore in another process writes through the running gateway (config.patch), never the file under it", async () => {
+      await gw.onReady({ timeoutMs: 120_000 });
+      const patchesBefore = patchLines.length;
+      const result = await updateFromAnotherProcess(gw.context.configPath, "FROM_OTHER", "1");
+      expect(["live", "restart"]).toContain(result.applied);
+      expect(result.counts.file).toBe(0);
+      // The gateway logged the write as its own config.patch.
+      await gw.onReady({ timeoutMs: 120_000 });
+      expect(patchLines.length).toBeGreaterThan(patchesBefore);
+      const got = (await gw.call("config.get", {})) as { config: OpenClawConfig };
+      expect(vars(got.config).FROM_OTHER).toBe("1");
+      expect(vars(await gw.readConfig()).AFTER_HAND).toBe("2");
+    });
+
+    it("stopped again: updates go to the file (also from another process), and the next start serves them", async () => {
       await gw.stop();
       expect((await gw.updateConfig(setVar("WHILE_STOPPED", "1"))).applied).toBe("file");
+      expect(await updateFromAnotherProcess(gw.context.configPath, "OTHER_STOPPED", "1")).toMatchObject({ applied: "file", counts: { file: 1, live: 0 } });
       await gw.start();
       const got = (await gw.call("config.get", {})) as { config: OpenClawConfig };
       expect(vars(got.config).WHILE_STOPPED).toBe("1");
+      expect(vars(got.config).OTHER_STOPPED).toBe("1");
       expect(vars(got.config).AFTER_HAND).toBe("2");
     });
   });
