@@ -14,7 +14,8 @@ import type { Gateway } from "clawhost";
 const TESTS = Number(process.env.TESTS ?? 12);
 const WORK_MS = 1_000;
 const SPARES = 2;
-const PORTS = { from: 47000, to: 47999 };
+// Below the kernel's ephemeral range (32768+), where a client socket can take a gateway's port between lease and spawn.
+const PORTS = { from: 1100, to: 1999 };
 // A dry run of the bench itself on the fault-injection gateway (not a measurement).
 const openclaw = process.env.BENCH_OPENCLAW_BIN ? { openclaw: { bin: process.env.BENCH_OPENCLAW_BIN } } : {};
 
