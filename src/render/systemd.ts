@@ -36,7 +36,7 @@ function envFilePath(g: DerivedGateway): string {
 
 function splitEnv(g: DerivedGateway, node: string): { plain: Array<[string, string]>; secret: Array<[string, string]> } {
   const env: Record<string, string> = { ...g.ctx.env };
-  env.PATH = [dirname(node), ...SERVICE_PATH].join(delimiter);
+  env.PATH = [...new Set([dirname(node), ...SERVICE_PATH])].join(delimiter);
   const plain: Array<[string, string]> = [];
   const secret: Array<[string, string]> = [];
   for (const [k, v] of Object.entries(env)) (k in g.spec.env && isSecretEnvKey(k) ? secret : plain).push([k, v]);

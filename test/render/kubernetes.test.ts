@@ -93,7 +93,7 @@ describe("renderKubernetes", () => {
       { name: "system-tmp", mountPath: "/tmp" },
     ]);
     expect(pod.volumes).toEqual([{ name: "seed", configMap: { name: "demo-main" } }, { name: "tmp", emptyDir: {} }, { name: "system-tmp", emptyDir: {} }]);
-    const probe = (p: typeof gw.startupProbe) => p!.exec!.command!.join(" ");
+    const probe = (p: NonNullable<typeof gw>["startupProbe"]) => p!.exec!.command!.join(" ");
     expect(probe(gw!.startupProbe)).toContain('fetch("http://127.0.0.1:20120/readyz"');
     expect(probe(gw!.startupProbe)).toContain("b.ready===true");
     expect(probe(gw!.readinessProbe)).toContain("/readyz");
