@@ -20,7 +20,12 @@ export default defineConfig([
     splitting: true,
     // p-queue is ESM-only: bundle it so the CJS build needs no require(esm). zod bundled
     // keeps only the schema kinds clawhost uses (its package entry loads every locale: ~15 MB RSS).
-    noExternal: ["p-queue", "zod"],
+    // kubernetes-models is ESM-only too (its exports have no require condition); render loads it on first use.
+    noExternal: ["p-queue", "zod", "kubernetes-models", /^@kubernetes-models\//],
+    // Its format checks require Node's deprecated punycode builtin: the userland package of the same code instead.
+    esbuildOptions(options) {
+      options.alias = { ...options.alias, punycode: "punycode/" };
+    },
     // vitest is an optional peer of clawhost/testing/vitest, never bundled.
     external: ["vitest", "vitest/node"],
     // import.meta.url (the config validator worker resolves ajv from it) in the CJS build too.
@@ -33,7 +38,10 @@ export default defineConfig([
     sourcemap: true,
     clean: false,
     target: "node22",
-    noExternal: ["p-queue", "zod"],
+    noExternal: ["p-queue", "zod", "kubernetes-models", /^@kubernetes-models\//],
+    esbuildOptions(options) {
+      options.alias = { ...options.alias, punycode: "punycode/" };
+    },
     banner: { js: "#!/usr/bin/env node" },
     define: { CLAWHOST_VERSION: JSON.stringify(version) },
     // The fleet file's JSON Schema, from the same zod schema: `$schema` gives editors completion.

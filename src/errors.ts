@@ -44,7 +44,8 @@ export type ClawhostErrorCode =
   | "CLAWHOST_PATH_INVALID"
   | "CLAWHOST_FS_ERROR"
   | "CLAWHOST_FLEET_FILE_NOT_FOUND"
-  | "CLAWHOST_FLEET_FILE_INVALID";
+  | "CLAWHOST_FLEET_FILE_INVALID"
+  | "CLAWHOST_RENDER_UNSUPPORTED";
 
 /** Fields every {@link ClawhostError} may carry besides its code and message. */
 export interface ClawhostErrorInit {

@@ -57,4 +57,7 @@ export { ClawhostError, isClawhostError } from "./errors.js";
 export type { ClawhostErrorCode, ClawhostErrorInit } from "./errors.js";
 export type { GatewayErrorShape, GatewayEventFrame, HelloOk } from "./rpc/connection.js";
 export { SUPPORTED_OPENCLAW } from "./process/runtime.js";
+export { renderSystemd } from "./render/systemd.js";
+export { renderKubernetes } from "./render/kubernetes.js";
+export type { KubernetesRenderOptions, RenderedFile, RenderFleet, SystemdRenderOptions } from "./render/options.js";
 export type { ResolvedRuntime } from "./process/runtime.js";

@@ -50,6 +50,11 @@ export function scrubEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 
 const SECRET_KEY_PATTERN = /TOKEN|SECRET|PASSW|KEY|CREDENTIAL|AUTH|COOKIE|SESSION/i;
 
+/** True for an env key whose value looks secret (a token, key, password, ...). */
+export function isSecretEnvKey(key: string): boolean {
+  return SECRET_KEY_PATTERN.test(key);
+}
+
 /** A copy of `env` whose secret-looking values are replaced by `"[redacted]"`. */
 export function redactEnv(env: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};

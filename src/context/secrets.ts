@@ -6,7 +6,6 @@ import type { InstanceContext } from "./context.js";
 
 const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
 
-
 /**
  * Read the gateway's token, creating it on first use: 32 random bytes as hex, in a
  * 0600 file inside a 0700 dir, written to a temp file and linked into place so a
@@ -38,7 +37,11 @@ export async function loadOrCreateToken(ctx: InstanceContext): Promise<string> {
   return winner;
 }
 
-async function readTokenFile(ctx: InstanceContext): Promise<string | undefined> {
+/**
+ * The token in `ctx.tokenFile`, or undefined when there is none; changes nothing (render
+ * reads a fleet's tokens this way). Throws `CLAWHOST_SECRET_INVALID` for a malformed file.
+ */
+export async function readToken(ctx: InstanceContext): Promise<string | undefined> {
   let raw: string;
   try {
     raw = await readFile(ctx.tokenFile, "utf8");
@@ -48,6 +51,17 @@ async function readTokenFile(ctx: InstanceContext): Promise<string | undefined> 
   }
   const token = raw.trim();
   if (!TOKEN_PATTERN.test(token)) throw invalidToken(ctx);
+  return token;
+}
+
+/** True for a token of the form clawhost writes: 64 hex digits. */
+export function isTokenShaped(value: string): boolean {
+  return TOKEN_PATTERN.test(value);
+}
+
+async function readTokenFile(ctx: InstanceContext): Promise<string | undefined> {
+  const token = await readToken(ctx);
+  if (token === undefined) return undefined;
   const st = await stat(ctx.tokenFile);
   if ((st.mode & 0o777) !== 0o600) await chmod(ctx.tokenFile, 0o600);
   return token;
