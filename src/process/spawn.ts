@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type { ChildProcess } from "node:child_process";
-import { closeSync, openSync, readSync, statSync, watch } from "node:fs";
+import { closeSync, openSync, statSync } from "node:fs";
 import { delimiter, dirname } from "node:path";
 import type { InstanceContext } from "../context/context.js";
 import type { ResolvedRuntime } from "./runtime.js";
+import { followFile, resumeOffset } from "./follow.js";
 import { readLines } from "./lines.js";
 import { ProcessTree } from "./tree.js";
 import type { KillReport } from "./tree.js";
@@ -166,7 +167,7 @@ function spawnGateway(req: SpawnRequest): GatewayProcess {
   let stopOutput = (): void => undefined;
   if (outlive) {
     child.unref();
-    stopOutput = followFile(ctx.outputFile, tailFrom, onLine);
+    stopOutput = followFile(ctx.outputFile, tailFrom, (line) => onLine("stdout", line));
   } else {
     for (const stream of ["stdout", "stderr"] as const) readLines(child[stream]!, (line) => onLine(stream, line));
   }
@@ -185,13 +186,9 @@ function adoptGateway(root: ProcIdentity, runId: string | undefined, ctx: Instan
   const exited = new Promise<ExitInfo>((resolve) => {
     tree.onRootGone(() => resolve({ pid: root.pid, code: null, signal: null }));
   });
-  let size = 0;
-  try {
-    size = statSync(ctx.outputFile).size;
-  } catch {
-    // No output yet.
-  }
-  return handle(tree, exited, { outlive: true, adopted: true, runId: runId ?? "" }, followFile(ctx.outputFile, size, onLine));
+  // What it wrote while no host was attached is read too (from where the last host stopped).
+  const from = resumeOffset(ctx.outputFile);
+  return handle(tree, exited, { outlive: true, adopted: true, runId: runId ?? "" }, followFile(ctx.outputFile, from, (line) => onLine("stdout", line)));
 }
 
 let lastTurn: Promise<void> = Promise.resolve();
@@ -210,42 +207,6 @@ function spawnTurn(): Promise<void> {
 /** The real spawner. */
 export const processSpawner: Spawner = { turn: spawnTurn, spawn: spawnGateway, adopt: adoptGateway };
 
-/** Follow a file from `offset`, line by line (inotify, no polling), until the returned function is called. */
-function followFile(path: string, offset: number, onLine: LineSink): () => void {
-  let pos = offset;
-  let partial = "";
-  const buf = Buffer.alloc(64 * 1024);
-  const drain = (): void => {
-    let fd: number;
-    try {
-      fd = openSync(path, "r");
-    } catch {
-      return;
-    }
-    try {
-      for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, pos);
-        if (n <= 0) break;
-        pos += n;
-        partial += buf.subarray(0, n).toString("utf8");
-      }
-    } finally {
-      closeSync(fd);
-    }
-    const lines = partial.split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) onLine("stdout", line);
-  };
-  let watcher: ReturnType<typeof watch> | undefined;
-  try {
-    watcher = watch(path, { persistent: false }, drain);
-    watcher.on("error", () => watcher?.close());
-  } catch {
-    // The file is gone; nothing to follow.
-  }
-  drain();
-  return () => watcher?.close();
-}
 
 const liveTrees = new Set<ProcessTree>();
 

@@ -11,7 +11,7 @@ const leases = makeTmp("observe-fake-leases");
 const fleet = new GatewayWatch();
 afterAll(() => finishFile(fleet, leases.dir, tmp, leases));
 
-// 7 blocks from 25080 (25080-25919): clear of every other test file's range, so files may run in parallel.
+// 8 blocks from 25080 (25080-26039).
 let nextBase = 25080;
 function newHost(name: string, blocks: number, extra: Partial<ConstructorParameters<typeof GatewayHost>[0]> = {}): GatewayHost {
   const from = nextBase;
@@ -180,5 +180,36 @@ describe("logs of an outlive gateway (fake gateway)", () => {
     expect(seen.at(-1)).toContain("auth token is [redacted]");
     expect(JSON.stringify(seen)).not.toContain(token);
     await gw2.stop();
+  });
+
+  it("what it wrote while no host was attached reaches the next adopter's logs, once", async () => {
+    const from = nextBase;
+    nextBase += 120;
+    const opts = { root: `${tmp.dir}/detached`, ports: { from, to: from + 119 }, leaseDir: leases.dir, openclaw: { bin }, outlive: true, liveness: false as const };
+    const env = { FAKE_GATEWAY_LEAK_TOKEN: "1", FAKE_GATEWAY_LOG_BURST: "2", FAKE_GATEWAY_LOG_BURSTS: "100000", FAKE_GATEWAY_LOG_BURST_EVERY_MS: "50" };
+    const first = fleet.host(new GatewayHost(opts));
+    const gw1 = await first.add({ name: "kept", env });
+    await gw1.start();
+    const out = gw1.context.outputFile;
+    const burstLines = (text: string): string[] => text.split("\n").filter((l) => /burst \d+ line/.test(l));
+    await waitUntil(() => burstLines(readFileSync(out, "utf8")).length > 4, "bursts while attached");
+    expect((await first.dispose()).released).toEqual(["kept"]);
+    const second = fleet.host(new GatewayHost(opts));
+    const gw2 = await second.add({ name: "kept", env });
+    try {
+      const handoff = JSON.parse(readFileSync(`${out}.offset`, "utf8")) as { offset: number };
+      // Lines written with no host attached: after the handoff offset.
+      const sinceHandoff = (): string[] => burstLines(readFileSync(out).subarray(handoff.offset).toString("utf8"));
+      await waitUntil(() => sinceHandoff().length >= 6, "bursts while detached");
+      const detached = sinceHandoff().slice(0, 6);
+      await gw2.start();
+      expect(gw2.snapshot().adopted).toBe(true);
+      const messages: string[] = [];
+      for await (const r of gw2.logs({ tail: 10_000, sources: ["stdout"] })) messages.push(r.message);
+      for (const line of detached) expect(messages.filter((m) => line.endsWith(m)).length, line).toBe(1);
+      expect(JSON.stringify(messages)).not.toContain(tokenOf(gw2));
+    } finally {
+      await gw2.stop();
+    }
   });
 });

@@ -1,0 +1,115 @@
+import { closeSync, fstatSync, openSync, readFileSync, readSync, watch, writeFileSync } from "node:fs";
+
+/** Where a line of a followed file goes. */
+export type FileLineSink = (line: string) => void;
+
+/** What a follower read of the file when it stopped (`<file>.offset`), for the next host to go on from. */
+interface Handoff {
+  ino: number;
+  offset: number;
+}
+
+/** At most this much of what was written while detached is read at an adoption (the reads are synchronous). */
+const MAX_RESUME_BYTES = 1024 * 1024;
+
+function handoffPath(path: string): string {
+  return `${path}.offset`;
+}
+
+/**
+ * Where a host adopting a gateway starts reading its output file: where the last follower
+ * stopped (the lines written while no host was attached are read, not skipped), when that
+ * is still the same file and not past its end; else its end.
+ */
+export function resumeOffset(path: string): number {
+  let size: number;
+  let ino: number;
+  try {
+    const fd = openSync(path, "r");
+    try {
+      ({ size, ino } = fstatSync(fd));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return 0;
+  }
+  try {
+    const h = JSON.parse(readFileSync(handoffPath(path), "utf8")) as Partial<Handoff>;
+    if (h.ino === ino && typeof h.offset === "number" && h.offset >= 0 && h.offset <= size) {
+      return size - h.offset <= MAX_RESUME_BYTES ? h.offset : lineStartAfter(path, size - MAX_RESUME_BYTES, size);
+    }
+  } catch {
+    // None, or unreadable: from the end.
+  }
+  return size;
+}
+
+/** The start of the first whole line at or after `from` (or `size` when none begins in the next 64 KiB). */
+function lineStartAfter(path: string, from: number, size: number): number {
+  const buf = Buffer.alloc(64 * 1024);
+  try {
+    const fd = openSync(path, "r");
+    try {
+      const n = readSync(fd, buf, 0, buf.length, from - 1);
+      const nl = buf.subarray(0, n).indexOf(0x0a);
+      return nl < 0 ? size : from + nl;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return size;
+  }
+}
+
+/**
+ * Follow an append-only file from `offset`, line by line (inotify, reads in 64 KiB slices).
+ * The returned function stops it and records how far complete lines were read
+ * (`<file>.offset`, 0600), so a later {@link resumeOffset} goes on from there.
+ */
+export function followFile(path: string, offset: number, onLine: FileLineSink): () => void {
+  let pos = offset;
+  let partial = "";
+  let ino: number | undefined;
+  const buf = Buffer.alloc(64 * 1024);
+  const drain = (): void => {
+    let fd: number;
+    try {
+      fd = openSync(path, "r");
+    } catch {
+      return;
+    }
+    try {
+      ino = fstatSync(fd).ino;
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, pos);
+        if (n <= 0) break;
+        pos += n;
+        partial += buf.subarray(0, n).toString("utf8");
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const lines = partial.split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) onLine(line);
+  };
+  let watcher: ReturnType<typeof watch> | undefined;
+  try {
+    watcher = watch(path, { persistent: false }, drain);
+    watcher.on("error", () => watcher?.close());
+  } catch {
+    // The file is gone; nothing to follow.
+  }
+  drain();
+  return () => {
+    watcher?.close();
+    if (ino === undefined) return;
+    const handoff: Handoff = { ino, offset: pos - Buffer.byteLength(partial) };
+    try {
+      writeFileSync(handoffPath(path), JSON.stringify(handoff), { mode: 0o600 });
+    } catch {
+      // The gateway's dir is gone: nobody will adopt from it.
+    }
+  };
+}
