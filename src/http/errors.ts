@@ -36,7 +36,9 @@ export function errorResponse(err: unknown, onInternal: (err: unknown) => void):
   }
   const e = err as ClawhostError;
   const body: HttpErrorBody = { error: { code: e.code, message: e.message, ...(e.fix ? { fix: e.fix } : {}), ...(e.gateway ? { gateway: e.gateway } : {}) } };
-  return new Response(JSON.stringify(body), { status: STATUS[e.code] ?? 500, headers: { "content-type": "application/json; charset=utf-8" } });
+  const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
+  if (e.code === "CLAWHOST_UNAUTHORIZED") headers["www-authenticate"] = 'Bearer realm="clawhost"';
+  return new Response(JSON.stringify(body), { status: STATUS[e.code] ?? 500, headers });
 }
 
 /** 400 for a request that breaks a route's schema. */

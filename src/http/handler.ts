@@ -29,6 +29,8 @@ export interface HttpHandler {
   (request: Request): Promise<Response>;
   /** The token file used (undefined when the token was passed in). */
   readonly tokenFile: string | undefined;
+  /** SSE streams open now (events and log follows). */
+  readonly openStreams: number;
   /** End every open SSE stream (before closing the server). */
   close(): void;
 }
@@ -114,7 +116,6 @@ export function createHttpHandler(host: GatewayHost, options: HttpHandlerOptions
   if (o.dashboard) serveDashboard(app);
   app.use(async (c, next) => {
     if (!authorized(c.req.header("authorization"))) {
-      c.header("www-authenticate", 'Bearer realm="clawhost"');
       throw new ClawhostError("CLAWHOST_UNAUTHORIZED", "a bearer token is missing or wrong.", { fix: "send Authorization: Bearer <the token of the server's token file>." });
     }
     await next();
@@ -139,6 +140,7 @@ export function createHttpHandler(host: GatewayHost, options: HttpHandlerOptions
 
   const handler = ((request: Request) => Promise.resolve(app.fetch(request))) as HttpHandler;
   Object.defineProperty(handler, "tokenFile", { value: tokenFile, enumerable: true });
+  Object.defineProperty(handler, "openStreams", { get: () => hub.size, enumerable: true });
   Object.defineProperty(handler, "close", { value: () => hub.closeAll() });
   return handler;
 }
