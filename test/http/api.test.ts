@@ -15,8 +15,8 @@ import { FAKE_OPENCLAW, finishFile, GatewayWatch, makeTmp, waitUntil } from "../
 import { listen, readSse } from "./client.js";
 import type { SseRecord } from "./client.js";
 
-// Gateway blocks 20520-20879 (three 120-aligned blocks): this file's own range.
-const PORTS = { from: 20520, to: 20879 };
+// Gateway blocks 20480-20719 (two blocks; test/http/dashboard.test.ts has 20720-20839, real.test.ts 20840-20959).
+const PORTS = { from: 20480, to: 20719 };
 
 const tmp = makeTmp("http-api");
 const leases = makeTmp("http-api-leases");

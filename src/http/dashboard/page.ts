@@ -183,7 +183,7 @@ export const APP_JS = `"use strict";
     pre.textContent = "";
     $("logs-name").textContent = name;
     $("logs").hidden = false;
-    stream("/gateways/" + encodeURIComponent(name) + "/logs?tail=200&follow=1", 0, logs.signal, function (_id, r) {
+    stream("/gateways/" + encodeURIComponent(name) + "/logs?tail=200&sources=stdout,stderr&follow=1", 0, logs.signal, function (_id, r) {
       pre.appendChild(document.createTextNode(r.time.slice(11, 19) + " " + r.level + " " + (r.subsystem || r.source) + " " + r.message + "\\n"));
       while (pre.childNodes.length > 500) pre.removeChild(pre.firstChild);
       pre.scrollTop = pre.scrollHeight;

@@ -11,4 +11,6 @@ export function serveDashboard(app: Hono): void {
   app.get("/", file(INDEX_HTML, "text/html"));
   app.get("/dashboard/app.js", file(APP_JS, "text/javascript"));
   app.get("/dashboard/style.css", file(STYLE_CSS, "text/css"));
+  // Browsers ask for it on their own, without the token: an empty answer, not a 401.
+  app.get("/favicon.ico", () => new Response(null, { status: 204 }));
 }
