@@ -23,7 +23,15 @@ const STATUS: Partial<Record<ClawhostErrorCode, number>> = {
   CLAWHOST_LOCK_TIMEOUT: 504,
 };
 
-/** The JSON body of every error answer. */
+/**
+ * The JSON body of every error answer (status 400, 401, 403, 404, 409, 413, 500, 504).
+ *
+ * @example
+ * ```ts
+ * const res = await fetch(`${base}/gateways/nosuch`, { headers });
+ * if (!res.ok) console.error(((await res.json()) as HttpErrorBody).error.code); // CLAWHOST_UNKNOWN_GATEWAY
+ * ```
+ */
 export interface HttpErrorBody {
   error: { code: ClawhostErrorCode; message: string; fix?: string; gateway?: string };
 }

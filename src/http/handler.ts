@@ -17,13 +17,29 @@ import type { Route } from "./routes.js";
 import { SseHub } from "./sse.js";
 import { bearerChecker, loadOrCreateToken } from "./token.js";
 
-/** The version of the HTTP API's contract (`info.version` of /openapi.json). */
+/**
+ * The version of the HTTP API's contract (`info.version` of /openapi.json).
+ *
+ * @example
+ * ```ts
+ * const doc = await (await fetch(`${base}/openapi.json`, { headers })).json();
+ * if (doc.info.version !== HTTP_API_VERSION) throw new Error("another API version");
+ * ```
+ */
 export const HTTP_API_VERSION = "1.0.0";
 
 /**
  * A fetch handler (`(req: Request) => Promise<Response>`) serving a `GatewayHost` over HTTP.
  * Mount it in any server that speaks the Fetch API (`@hono/node-server`, Bun, Deno, a
  * Hono or itty app). `close()` ends its open event streams.
+ *
+ * @example
+ * ```ts
+ * const handler = createHttpHandler(host);
+ * const res = await handler(new Request("http://127.0.0.1/gateways", { headers: { authorization: `Bearer ${token}` } }));
+ * console.log(handler.tokenFile, handler.openStreams);
+ * handler.close();
+ * ```
  */
 export interface HttpHandler {
   (request: Request): Promise<Response>;

@@ -1,9 +1,23 @@
 import * as z from "zod";
 import { ClawhostError } from "../index.js";
 
-/** How often an idle SSE stream gets a `: heartbeat` comment, by default (proxies close silent connections). */
+/**
+ * How often an SSE stream gets a `: heartbeat` comment, by default (proxies close silent connections).
+ *
+ * @example
+ * ```ts
+ * createHttpHandler(host, { heartbeatMs: DEFAULT_HEARTBEAT_MS * 2 });
+ * ```
+ */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
-/** The largest request body taken, by default: a config patch is small. */
+/**
+ * The largest request body taken, by default: a config patch is small.
+ *
+ * @example
+ * ```ts
+ * createHttpHandler(host, { bodyLimitBytes: 4 * DEFAULT_BODY_LIMIT_BYTES });
+ * ```
+ */
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 
 const hostName = z.string().min(1).regex(/^[^\s/@]+$/, "must be a host name, optionally with :port (no scheme, no path)");

@@ -3,6 +3,11 @@ const HEARTBEAT = encoder.encode(": heartbeat\n\n");
 
 type Controller = ReadableStreamDefaultController<Uint8Array>;
 
+const MAX_BATCH = 256;
+const NOT_YET = Symbol("not yet");
+/** Resolves after the microtasks queued now: a record already kept arrives before it. */
+const nextTurn = (): Promise<typeof NOT_YET> => new Promise((resolve) => setImmediate(resolve, NOT_YET));
+
 /**
  * The SSE streams of one handler and their heartbeat: one timer for all of them, running
  * only while a stream is open (a timer per connection would grow with the clients).
@@ -10,6 +15,8 @@ type Controller = ReadableStreamDefaultController<Uint8Array>;
 export class SseHub {
   readonly #open = new Map<Controller, () => void>();
   readonly #heartbeatMs: number;
+  // Records are frozen and shared by every cursor: each is turned into bytes once, not once per client.
+  readonly #encoded = new WeakMap<object, Uint8Array>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(heartbeatMs: number) {
@@ -30,6 +37,7 @@ export class SseHub {
     const ac = new AbortController();
     const iterator = source(ac.signal);
     let controller!: Controller;
+    let pending: Promise<IteratorResult<T>> | undefined;
     const close = (): void => {
       if (ac.signal.aborted) return;
       ac.abort();
@@ -46,14 +54,28 @@ export class SseHub {
           c.enqueue(encoder.encode(": connected\n\n"));
         },
         pull: async (c) => {
-          const next = await iterator.next();
-          if (ac.signal.aborted) return;
-          if (next.done) {
-            close();
-            c.close();
-            return;
+          // What is already kept goes out as one chunk (one socket write), up to MAX_BATCH records.
+          const parts: Uint8Array[] = [];
+          for (;;) {
+            const next = pending ?? iterator.next();
+            pending = undefined;
+            const result = parts.length === 0 ? await next : await Promise.race([next, nextTurn()]);
+            if (result === NOT_YET) {
+              pending = next;
+              break;
+            }
+            const r = result as IteratorResult<T>;
+            if (ac.signal.aborted) return;
+            if (r.done) {
+              if (parts.length > 0) c.enqueue(Buffer.concat(parts));
+              close();
+              c.close();
+              return;
+            }
+            parts.push(this.#encode(r.value as object, idOf));
+            if (parts.length >= MAX_BATCH) break;
           }
-          c.enqueue(encoder.encode(`id: ${idOf(next.value)}\ndata: ${JSON.stringify(next.value)}\n\n`));
+          c.enqueue(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
         },
         cancel: close,
       },
@@ -62,6 +84,15 @@ export class SseHub {
     return new Response(stream, {
       headers: { ...headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" },
     });
+  }
+
+  #encode<T>(record: object, idOf: (record: T) => number): Uint8Array {
+    let bytes = this.#encoded.get(record);
+    if (!bytes) {
+      bytes = encoder.encode(`id: ${idOf(record as T)}\ndata: ${JSON.stringify(record)}\n\n`);
+      this.#encoded.set(record, bytes);
+    }
+    return bytes;
   }
 
   /** End every stream (the server is closing). */
