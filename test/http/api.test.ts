@@ -1,13 +1,13 @@
 // clawhost/http against the fault-injection gateway, over a real HTTP server: auth, Host check,
 // routes, errors, SSE resume across restarts, logs, metrics, OpenAPI; no secret in any body.
-import { readFileSync, statSync } from "node:fs";
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayHost } from "clawhost";
 import type { EventRecord, Gateway } from "clawhost";
-import { createHttpHandler } from "clawhost/http";
+import { createHttpHandler, loadOrCreateToken } from "clawhost/http";
 import type { HttpHandler } from "clawhost/http";
 import { ROUTES } from "../../src/http/routes.js";
 import * as schemas from "../../src/http/schemas.js";
@@ -101,6 +101,20 @@ describe("secure by default", () => {
     // A second handler on the same host reads the same token.
     createHttpHandler(host);
     expect(readFileSync(handler.tokenFile!, "utf8").trim()).toBe(token);
+  });
+
+  it("refuses a token file others can read, and one too short, instead of fixing it", () => {
+    const loose = join(tmp.dir, "loose.token");
+    writeFileSync(loose, `${"k".repeat(64)}\n`, { mode: 0o644 });
+    chmodSync(loose, 0o644);
+    expect(() => loadOrCreateToken(loose)).toThrow(expect.objectContaining({ code: "CLAWHOST_PATH_UNSAFE" }));
+    expect(statSync(loose).mode & 0o777).toBe(0o644);
+    const short = join(tmp.dir, "short.token");
+    writeFileSync(short, "abc\n", { mode: 0o600 });
+    expect(() => createHttpHandler(host, { tokenFile: short })).toThrow(expect.objectContaining({ code: "CLAWHOST_SECRET_INVALID" }));
+    const fresh = join(tmp.dir, "new", "dir", "api.token");
+    expect(loadOrCreateToken(fresh)).toBe(loadOrCreateToken(fresh));
+    expect([statSync(fresh).mode & 0o777, statSync(join(tmp.dir, "new", "dir")).mode & 0o777]).toEqual([0o600, 0o700]);
   });
 
   it("answers 401 without the token, with another one, or another scheme, on every route", async () => {
