@@ -10,6 +10,7 @@ export default defineConfig([
       index: "src/index.ts",
       "testing/index": "src/testing/index.ts",
       "testing/vitest": "src/testing/vitest.ts",
+      "http/index": "src/http/index.ts",
     },
     format: ["esm", "cjs"],
     dts: true,

@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 /** `clawhost` and its subpaths, from the sources (more specific first). */
 export const sourceAliases = [
   { find: /^clawhost\/testing\/vitest$/, replacement: new URL("./src/testing/vitest.ts", import.meta.url).pathname },
+  { find: /^clawhost\/http$/, replacement: new URL("./src/http/index.ts", import.meta.url).pathname },
   { find: /^clawhost\/testing$/, replacement: new URL("./src/testing/index.ts", import.meta.url).pathname },
   { find: /^clawhost$/, replacement: new URL("./src/index.ts", import.meta.url).pathname },
 ];

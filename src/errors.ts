@@ -45,7 +45,13 @@ export type ClawhostErrorCode =
   | "CLAWHOST_FS_ERROR"
   | "CLAWHOST_FLEET_FILE_NOT_FOUND"
   | "CLAWHOST_FLEET_FILE_INVALID"
-  | "CLAWHOST_RENDER_UNSUPPORTED";
+  | "CLAWHOST_RENDER_UNSUPPORTED"
+  | "CLAWHOST_UNAUTHORIZED"
+  | "CLAWHOST_HOST_NOT_ALLOWED"
+  | "CLAWHOST_NOT_FOUND"
+  | "CLAWHOST_INVALID_REQUEST"
+  | "CLAWHOST_BODY_TOO_LARGE"
+  | "CLAWHOST_INTERNAL";
 
 /** Fields every {@link ClawhostError} may carry besides its code and message. */
 export interface ClawhostErrorInit {

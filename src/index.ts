@@ -36,6 +36,7 @@ export type {
 } from "./gateway/types.js";
 export type { EventsOptions, GapData, StreamRecord } from "./observe/types.js";
 export type { LogGap, LogLevel, LogRecord, LogSource, LogsQuery } from "./observe/logs/types.js";
+export { redactConfig } from "./observe/diagnostics.js";
 export type { TreeProcess } from "./observe/diagnostics.js";
 export { METRICS_CONTENT_TYPE } from "./observe/metrics.js";
 export type { ExitReason } from "./process/exit.js";

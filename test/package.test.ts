@@ -51,6 +51,20 @@ describe("the built package", () => {
   });
 
   it.each([
+    ["require", `const h = require("clawhost/http"); const m = require("clawhost");`, "--input-type=commonjs"],
+    ["import", `const h = await import("clawhost/http"); const m = await import("clawhost");`, "--input-type=module"],
+  ])("loads clawhost/http with %s, sharing the SDK's modules", (_kind, load, flag) => {
+    expect(pkg.exports["./http"]).toEqual({
+      import: { types: "./dist/http/index.d.ts", default: "./dist/http/index.js" },
+      require: { types: "./dist/http/index.d.cts", default: "./dist/http/index.cjs" },
+    });
+    const r = spawnSync(process.execPath, [flag, "-e", `${load} console.log(typeof h.createHttpHandler, typeof h.loadOrCreateToken, h.HTTP_API_VERSION)`], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("function function 1.0.0");
+    for (const file of ["dist/http/index.js", "dist/http/index.cjs"]) expect(readFileSync(file, "utf8"), file).not.toMatch(/class GatewayHost\b/);
+  });
+
+  it.each([
     ["require", `const m = require("clawhost"); console.log(typeof m.GatewayHost, typeof m.ClawhostError, Object.keys(m).includes("default"))`, "--input-type=commonjs"],
     ["import", `const m = await import("clawhost"); console.log(typeof m.GatewayHost, typeof m.ClawhostError, Object.keys(m).includes("default"))`, "--input-type=module"],
   ])("loads with %s", (_kind, code, flag) => {

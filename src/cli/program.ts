@@ -6,6 +6,7 @@ import { lifecycleCommands } from "./commands/lifecycle.js";
 import { logsCommand } from "./commands/logs.js";
 import { psCommand } from "./commands/ps.js";
 import { renderCommand } from "./commands/render.js";
+import { serveCommand } from "./commands/serve.js";
 import { upCommand } from "./commands/up.js";
 import { EXIT } from "./exit.js";
 import { DEFAULT_FLEET_FILE } from "./fleet.js";
@@ -35,6 +36,7 @@ Examples:
   clawhost -f prod.json5 restart main --in-place
   clawhost config set main env.vars.REGION '"eu"'
   clawhost render kubernetes -o k8s/
+  clawhost serve --port 7070          HTTP API and dashboard (token file printed)
 
 Exit codes: 0 done, 1 an operation failed (a gateway not ready...), 2 bad command line or
 unknown gateway, 3 fleet file missing or invalid, 130 interrupted.`,
@@ -47,6 +49,7 @@ unknown gateway, 3 fleet file missing or invalid, 130 interrupted.`,
   eventsCommand(program);
   doctorCommand(program);
   renderCommand(program);
+  serveCommand(program);
   for (const leaf of leaves(program)) withCommonOptions(leaf);
   return program;
 }

@@ -46,7 +46,17 @@ export async function describeTree(members: readonly ProcIdentity[]): Promise<Tr
 // apiKey, env.vars.*_KEY, channel bot tokens, passwords, cookies, OAuth secrets).
 const SECRET_KEY = /token|secret|passw(or)?d|api[_-]?key|(^|[_-])key$|credential|auth|cookie|private[_-]?key/i;
 
-/** A copy of `config` with every value under a secret-looking key replaced by `[redacted]`. */
+/**
+ * A copy of `config` with every value under a secret-looking key (token, secret, password,
+ * apiKey, `*_KEY`, credential, auth, cookie, privateKey) replaced by `[redacted]`: booleans
+ * and nulls stay, so `auth: { enabled, token }` keeps its shape. What `diagnostics()` and the
+ * HTTP API's `GET /gateways/:name/config` show.
+ *
+ * @example
+ * ```ts
+ * console.log(redactConfig(await gateway.readConfig()));
+ * ```
+ */
 export function redactConfig(config: unknown): unknown {
   if (Array.isArray(config)) return config.map(redactConfig);
   if (!config || typeof config !== "object") return config;

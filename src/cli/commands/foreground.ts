@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { GatewayHost } from "../../index.js";
 import { EXIT } from "../exit.js";
 import { withSession } from "../context.js";
+import type { Session } from "../session.js";
 import { removeStatus, writeStatus } from "../status.js";
 import { LiveView } from "../live.js";
 import { startEach } from "./up.js";
@@ -13,12 +14,20 @@ async function printRecords(host: GatewayHost, signal: AbortSignal): Promise<voi
   for await (const r of host.events({ since: 0, signal })) if (r.type !== "log") process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 
+/** What `serve` adds to a foreground run. */
+export interface ForegroundExtra {
+  /** Called once the fleet is open, before any start: what it returns is called at the end. */
+  attach(s: Session, say: (text: string) => void): Promise<() => Promise<void>>;
+  /** Keep running when every gateway failed to start (they can be started again from outside). */
+  keepRunning: boolean;
+}
+
 /**
  * `clawhost up` in the foreground: start, print one line per change, publish the fleet's
  * status for `ps` elsewhere, and on Ctrl-C (or SIGTERM) stop everything gracefully; a second
  * Ctrl-C forces (SIGKILL of every tree).
  */
-export function runForeground(cmd: Command, names: readonly string[], waitTimeoutMs: number): Promise<number> {
+export function runForeground(cmd: Command, names: readonly string[], waitTimeoutMs: number, extra?: ForegroundExtra): Promise<number> {
   return withSession(cmd, names, async (s, g) => {
     const root = s.fleet.host.root;
     // --json: the event stream's records, one per line; else on a terminal a table redrawn in place, piped plain lines.
@@ -66,16 +75,19 @@ export function runForeground(cmd: Command, names: readonly string[], waitTimeou
     process.on("SIGTERM", onSignal);
     // Memory and CPU change without events: refresh what ps elsewhere reads, one timer per fleet.
     const refresh = setInterval(publish, STATUS_REFRESH_MS);
+    let detach: (() => Promise<void>) | undefined;
     try {
+      detach = await extra?.attach(s, say);
       publish();
       const results = await Promise.race([startEach(s.selected, waitTimeoutMs), interruptedP.then(() => undefined)]);
       for (const r of results ?? []) if (!r.ok) say(`${r.name} not ready: ${r.message}`);
-      const allFailed = results !== undefined && results.every((r) => !r.ok);
+      const allFailed = results !== undefined && results.every((r) => !r.ok) && !extra?.keepRunning;
       if (!allFailed) await interruptedP;
       await s.host.stopAll({ signal: force.signal }).catch((err: Error) => say(`stop: ${err.message}`));
       if (signals > 0) return EXIT.interrupted;
       return EXIT.failed;
     } finally {
+      await detach?.();
       stream.abort();
       await streamed;
       clearInterval(refresh);
