@@ -86,6 +86,9 @@ describe("the dashboard in headless Chromium", () => {
     await row.and(page.locator('[data-state="ready"]')).waitFor();
     expect(await row.locator("td.pid").textContent()).toBe(String(after.pid));
 
+    // Memory comes with the sampler's next sample, not with an event: the table refreshes it.
+    await row.locator("td.memory").filter({ hasText: /\d+ MB/ }).waitFor();
+
     // The log tail follows main's lines.
     await row.locator('button[data-op="logs"]').click();
     await page.locator("#logs-lines").filter({ hasText: /burst \d+ line 1 of 1/ }).waitFor();

@@ -190,7 +190,14 @@ export const APP_JS = `"use strict";
     }).catch(function () {});
   }
 
+  // Memory and uptime change without an event: one request for the whole table every 5 s while the page is open.
+  var resourcesTimer = null;
+  function refreshResources() {
+    api("/gateways").then(function (res) { return res.ok ? res.json().then(function (view) { view.gateways.forEach(renderRow); }) : undefined; }).catch(function () {});
+  }
+
   function start() {
+    if (resourcesTimer === null) resourcesTimer = setInterval(function () { if (token() && !document.hidden) refreshResources(); }, 5000);
     $("login").hidden = true;
     $("main").hidden = false;
     $("logout").hidden = false;
@@ -203,6 +210,7 @@ export const APP_JS = `"use strict";
   }
 
   function showLogin(message) {
+    if (resourcesTimer !== null) { clearInterval(resourcesTimer); resourcesTimer = null; }
     if (events) events.abort();
     if (logs) logs.abort();
     $("main").hidden = true;
