@@ -1,4 +1,3 @@
-import YAML from "yaml";
 import type { IIoK8sApiCoreV1Container } from "kubernetes-models/v1/Container";
 import type { IIoK8sApiCoreV1EnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IIoK8sApiCoreV1Probe } from "kubernetes-models/v1/Probe";
@@ -133,7 +132,9 @@ function gatewayObjects(m: Models, g: DerivedGateway, o: NormalizedKubernetesOpt
   return { name, configMap, service, statefulSet, secret };
 }
 
-function yamlDocs(objects: ReadonlyArray<{ toJSON(): unknown }>): string {
+type Yaml = typeof import("yaml");
+
+function yamlDocs(YAML: Yaml, objects: ReadonlyArray<{ toJSON(): unknown }>): string {
   return objects.map((obj) => YAML.stringify(obj.toJSON(), { lineWidth: 0 })).join("---\n");
 }
 
@@ -183,11 +184,13 @@ export async function renderKubernetes(fleet: RenderFleet, options?: KubernetesR
   }
   const image = o.image ?? `ghcr.io/openclaw/openclaw:${resolveRuntime({ bin: host.openclaw.bin, node: host.openclaw.node, searchFrom: host.openclaw.searchFrom }).openclawVersion}`;
   const m: Models = await import("./models.js");
+  // Loaded here, not with the SDK: ~10 MB of RSS that a host that never renders never pays.
+  const YAML: Yaml = await import("yaml");
   const files: RenderedFile[] = [];
   for (const g of gateways) {
     const { configMap, service, statefulSet, secret } = gatewayObjects(m, g, o, host, image);
-    files.push({ path: `${g.ctx.name}.yaml`, content: yamlDocs([configMap, service, statefulSet]) });
-    files.push({ path: `${g.ctx.name}.secret.yaml`, content: yamlDocs([secret]), mode: 0o600 });
+    files.push({ path: `${g.ctx.name}.yaml`, content: yamlDocs(YAML, [configMap, service, statefulSet]) });
+    files.push({ path: `${g.ctx.name}.secret.yaml`, content: yamlDocs(YAML, [secret]), mode: 0o600 });
   }
   const kustomization = {
     apiVersion: "kustomize.config.k8s.io/v1beta1",
