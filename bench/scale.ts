@@ -31,9 +31,9 @@ const idleMs = Number(opts.idle) * 1000;
 const runs = Number(opts.runs);
 const modes = (opts.only ? [opts.only] : ["clawhost", "pm2"]) as Array<"clawhost" | "pm2">;
 const RESOLUTION_MS = 10;
-// Below OpenClaw's 18789 block and clear of every range the project's tests and benches use
-// (20000-46239, and the default 20000-32767 through the shared lease registry): the host
-// has a private leaseDir, so it cannot see their leases, and neither side may take their ports.
+// Below OpenClaw's 18789 block and the kernel's ephemeral range. The host has a private
+// leaseDir, so it cannot see other leases: the test suite (whose files use 6200-16999 and
+// 20000-32767) must not run beside this bench; the other benches keep clear of this range.
 const PORT_RANGE = { from: 5_000, to: 18_700 };
 const full = sizes.join() === DEFAULT_SIZES.join() && idleMs >= 20_000 && !opts.profile && !opts.only;
 const outFile = opts.out ?? new URL(`./reports/${full ? "scale.md" : "scale.smoke.md"}`, import.meta.url).pathname;

@@ -339,8 +339,8 @@ ${run.error ? `\n**The run failed:** \`${run.error.split("\n")[0]}\`; the figure
 
 - **Host process**: a child of the bench (\`bench/soak-worker.ts\`), so its RSS is its own. It imports
   the built package (\`dist/\`), creates one \`GatewayHost\` with its own temp \`root\` and \`leaseDir\`,
-  \`ports\` ${c.ports.from}-${c.ports.to} (below the kernel's ephemeral range, clear of the 20000-47000 the
-  tests use and of the 5000-18700 of \`bench:scale\`, so both benches can run at once),
+  \`ports\` ${c.ports.from}-${c.ports.to} (below the kernel's ephemeral range, clear of the 6200-16999 and
+  20000-32767 the tests use and of the 5000-18700 of \`bench:scale\`, so both benches can run at once),
   ${run.fake ? "`openclaw.bin` = the fake gateway" : "no `openclaw.bin` (the host finds the pinned openclaw itself)"}, and two gateways, \`soak0\` and \`soak1\`.
 - **Supervision**: restart policy ${restart ? `\`maxFailures: ${restart.maxFailures}\` in \`windowMs: ${restart.windowMs}\`` : "?"} (so repeated faults
   never exhaust the crash-loop budget), otherwise the defaults (first delay ${restart?.initialDelayMs ?? "?"} ms, factor ${restart?.factor ?? "?"},

@@ -37,7 +37,7 @@ const gapS = opts.gap.split("-").map(Number) as [number, number];
 if (!(minutes > 0) || gapS.length !== 2 || !gapS.every((g) => g > 0) || gapS[0] > gapS[1]) throw new Error(`bad --minutes ${opts.minutes} or --gap ${opts.gap}`);
 const seed = opts.seed === undefined ? (Date.now() ^ (process.pid << 16)) >>> 0 : Number(opts.seed) >>> 0;
 // Below the ephemeral range (/proc/sys/net/ipv4/ip_local_port_range starts at 32768 here),
-// clear of the tests' 20000-47000 and of bench:scale's 5000-18700: the host's private
+// clear of the tests' 6200-16999 and 20000-32767 and of bench:scale's 5000-18700: the host's private
 // leaseDir cannot see other hosts' leases, so the range must be one nobody else uses.
 const PORTS = { from: 3_000, to: 4_999 };
 const smoke = opts.fake || minutes < 30;

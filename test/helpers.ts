@@ -402,7 +402,7 @@ export async function expectNothingLeft(opts: { leaseDir: string; gateways: Gate
   const processes = [...seen.values()];
   const described = processes.map(describeProc);
   // Held: unbindable and listened on. A port only unbindable is the client end of some
-  // connection on this machine (the test ranges lie in the kernel's ephemeral range).
+  // connection on this machine (a client socket may take any port of the kernel's ephemeral range).
   const ports: string[] = [];
   for (const b of watch.blocks) {
     const busy = await unbindablePorts(b.start, b.end);

@@ -116,7 +116,7 @@ describe("the built package", () => {
     try {
       const code = `${load}
         (async () => {
-          const host = new GatewayHost({ root: ${JSON.stringify(root)}, ports: { from: 46000, to: 46239 }, leaseDir: ${JSON.stringify(leases.dir)} });
+          const host = new GatewayHost({ root: ${JSON.stringify(root)}, ports: { from: 15000, to: 15239 }, leaseDir: ${JSON.stringify(leases.dir)} });
           const gw = await host.add({ name: "p" });
           const ok = await gw.updateConfig({ env: { vars: { A: "1" } } });
           const bad = await gw.updateConfig({ env: { vars: { B: 2 } } }).catch((e) => e);

@@ -9,9 +9,9 @@ import { readProc } from "../../src/fs/proc.js";
 import { FAKE_OPENCLAW, makeTmp, processesUnder } from "../helpers.js";
 import { BIN, clawhost, clawhostJson, leasesOf, NODE, Running, writeFleet } from "./run.js";
 
-// 46800-47279 (four 120-aligned blocks) is used by no other test file.
-const DETACHED = { from: 46800, to: 47039 };
-const FOREGROUND = { from: 47040, to: 47279 };
+// 15480-15959 (four 120-aligned blocks) is used by no other test file.
+const DETACHED = { from: 15480, to: 15719 };
+const FOREGROUND = { from: 15720, to: 15959 };
 
 type PsJson = { supervisor: number | null; gateways: Array<{ name: string; state: string; pid?: number; ports: string; restarts: number; rssBytes?: number }> };
 
@@ -99,8 +99,8 @@ describe("a detached fleet", () => {
     const ps = await clawhostJson<PsJson>(cwd, ["ps"]);
     expect(ps.code).toBe(0);
     expect(ps.json.gateways.map((g) => [g.name, g.state, g.ports])).toEqual([
-      ["main", "ready", "46800-46910"],
-      ["rescue", "ready", "46920-47030"],
+      ["main", "ready", "15480-15590"],
+      ["rescue", "ready", "15600-15710"],
     ]);
     pids = Object.fromEntries(ps.json.gateways.map((g) => [g.name, g.pid!]));
     for (const pid of Object.values(pids)) expect(alive(pid)).toBe(true);
@@ -236,7 +236,7 @@ describe("a detached fleet", () => {
 
   it("doctor reports a stopped gateway's port taken by another process (exit 1)", async () => {
     const squatter = createServer();
-    await new Promise<void>((resolve) => squatter.listen({ port: 46920, host: "127.0.0.1" }, resolve));
+    await new Promise<void>((resolve) => squatter.listen({ port: 15600, host: "127.0.0.1" }, resolve));
     try {
       const doctor = await clawhostJson<{ ok: boolean; checks: Array<{ check: string; gateway?: string; ok: boolean }> }>(cwd, ["doctor"]);
       expect(doctor.code).toBe(1);

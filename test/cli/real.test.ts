@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTmp, processesUnder, REAL_OPENCLAW } from "../helpers.js";
 import { clawhost, clawhostJson, leasesOf, NODE, writeFleet } from "./run.js";
 
-// 46560-46799 (two 120-aligned blocks) is used by no other test file.
-const PORTS = { from: 46560, to: 46799 };
+// 15240-15479 (two 120-aligned blocks) is used by no other test file.
+const PORTS = { from: 15240, to: 15479 };
 const OPENCLAW_BIN = REAL_OPENCLAW.bin ?? new URL("../../node_modules/.bin/openclaw", import.meta.url).pathname;
 
 type PsJson = { gateways: Array<{ name: string; state: string; pid?: number; ports: string }> };

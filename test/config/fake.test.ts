@@ -8,7 +8,7 @@ const leases = makeTmp("config-fake-leases");
 afterAll(() => leases.cleanup());
 
 // The fault-injection fake passes the same contract as the real gateway.
-describeConfigContract({ label: "fake", portBase: 39720, leaseDir: leases.dir, hostOptions: (root, ports) => ({ root, ports, openclaw: { bin } }) });
+describeConfigContract({ label: "fake", portBase: 11720, leaseDir: leases.dir, hostOptions: (root, ports) => ({ root, ports, openclaw: { bin } }) });
 
 // Hosts of the tests below, one per test, checked after each (registered in their describes:
 // the contract's host above lives across its tests).
@@ -28,7 +28,7 @@ describe("fake: the gateway's write budget spent", () => {
   afterAll(() => tmp.cleanup());
 
   it("updates wait out the rate limit, ride along in one patch, and none is lost", async () => {
-    const host = newHost(tmp.dir, { from: 39960, to: 40199 });
+    const host = newHost(tmp.dir, { from: 11960, to: 12199 });
     const gw = await host.add({ name: "limited", env: { FAKE_GATEWAY_WRITE_LIMIT: "2", FAKE_GATEWAY_WRITE_WINDOW_MS: "1500" } });
     const patches: string[] = [];
     gw.on("log", (l) => {
@@ -58,7 +58,7 @@ describe("fake: patches the gateway refuses", () => {
   afterAll(() => tmp.cleanup());
 
   it("a stale hash (another writer got in first): re-read, re-applied on top of the other write, nothing lost", async () => {
-    const host = newHost(tmp.dir, { from: 40200, to: 40439 });
+    const host = newHost(tmp.dir, { from: 12200, to: 12439 });
     const gw = await host.add({ name: "stale", env: { FAKE_GATEWAY_STALE_PATCHES: "2" } });
     const external: string[] = [];
     gw.on("config", (c) => c.source === "external" && external.push(...c.changedPaths));
@@ -77,7 +77,7 @@ describe("fake: patches the gateway refuses", () => {
   });
 
   it("a rule only the gateway knows: the batch is narrowed, the one bad update fails alone with the gateway's path", async () => {
-    const host = newHost(tmp.dir, { from: 40440, to: 40679 });
+    const host = newHost(tmp.dir, { from: 12440, to: 12679 });
     const gw = await host.add({ name: "refuse", env: { FAKE_GATEWAY_REFUSE_VAR: "FORBIDDEN" } });
     try {
       await gw.start();

@@ -7,4 +7,4 @@ import { describeConfigContract } from "./contract.js";
 const leases = makeTmp("config-real-leases");
 afterAll(() => leases.cleanup());
 
-describeConfigContract({ label: REAL_OPENCLAW.label, portBase: 39480, leaseDir: leases.dir, hostOptions: realHostOptions });
+describeConfigContract({ label: REAL_OPENCLAW.label, portBase: 11480, leaseDir: leases.dir, hostOptions: realHostOptions });

@@ -46,7 +46,7 @@ describe("config writes on a stopped gateway (real OpenClaw's schema)", () => {
   let gw: Gateway;
 
   beforeAll(async () => {
-    host = fleet.host(new GatewayHost({ root: join(tmp.dir, "stopped"), ports: { from: 39000, to: 39239 }, leaseDir: leases.dir }));
+    host = fleet.host(new GatewayHost({ root: join(tmp.dir, "stopped"), ports: { from: 11000, to: 11239 }, leaseDir: leases.dir }));
     gw = await host.add({ name: "cfg" });
   });
   afterAll(() => host[Symbol.asyncDispose]());
@@ -139,7 +139,7 @@ describe("config writes on a stopped gateway (real OpenClaw's schema)", () => {
 
   it("a changed spec config in a later add() is merged through the same queue before the start", async () => {
     const root = join(tmp.dir, "spec");
-    const opts = { root, ports: { from: 39240, to: 39479 }, leaseDir: leases.dir, openclaw: { bin: fakeBin } };
+    const opts = { root, ports: { from: 11240, to: 11479 }, leaseDir: leases.dir, openclaw: { bin: fakeBin } };
     const h1 = fleet.host(new GatewayHost(opts));
     const a = await h1.add({ name: "s", config: { env: { vars: { SPEC: "1", KEEP: "k" } } } });
     try {

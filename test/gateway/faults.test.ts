@@ -7,8 +7,8 @@ import type { ProcIdentity } from "../../src/fs/proc.js";
 // Policy branches end to end, driven by the fault-injection gateway (fast, deterministic faults).
 const tmp = makeTmp("faults");
 const leases = makeTmp("faults-leases");
-// Each host its own range of whole blocks (120 ports each), from 35000 up.
-let nextBase = 35000;
+// Each host its own range of whole blocks (120 ports each), from 8200 up.
+let nextBase = 8200;
 let fleet: GatewayWatch;
 
 beforeEach(() => {

@@ -9,7 +9,7 @@ afterAll(() => leases.cleanup());
 
 describeSupervisionContract({
   label: "fake",
-  portBase: 33000,
+  portBase: 7200,
   leaseDir: leases.dir,
   bin,
   hostOptions: (root, ports) => ({ root, ports, openclaw: { bin } }),

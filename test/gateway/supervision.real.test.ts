@@ -11,7 +11,7 @@ afterAll(() => leases.cleanup());
 
 describeSupervisionContract({
   label: REAL_OPENCLAW.label,
-  portBase: 32000,
+  portBase: 6200,
   leaseDir: leases.dir,
   bin: REAL_OPENCLAW.bin,
   hostOptions: realHostOptions,

@@ -67,12 +67,12 @@ describe("profile adoption", () => {
   it("on the real gateway: starts the existing profile with its port, state dir and configured token", async () => {
     const home = join(tmp.dir, "home-real");
     const token = "ab".repeat(32);
-    const dir = writeProfile(home, "rescue", { gateway: { mode: "local", port: 37000, auth: { mode: "token", token } } });
+    const dir = writeProfile(home, "rescue", { gateway: { mode: "local", port: 10440, auth: { mode: "token", token } } });
     writeFileSync(join(dir, "marker.txt"), "kept");
-    const host = fleet.host(new GatewayHost({ root: join(tmp.dir, "root-real"), profileHome: home, ports: { from: 37000, to: 37239 }, leaseDir: leases.dir }));
+    const host = fleet.host(new GatewayHost({ root: join(tmp.dir, "root-real"), profileHome: home, ports: { from: 10440, to: 10679 }, leaseDir: leases.dir }));
     const gw = await host.add({ name: "rescue", profile: true });
     try {
-      expect(gw.context.ports.gateway).toBe(37000);
+      expect(gw.context.ports.gateway).toBe(10440);
       await gw.start();
       expect(gw.hello?.snapshot.stateDir).toBe(dir);
       expect(gw.hello?.snapshot.configPath).toBe(join(dir, "openclaw.json"));
@@ -82,7 +82,7 @@ describe("profile adoption", () => {
       expect(readFileSync(join(dir, "marker.txt"), "utf8")).toBe("kept");
       const cfg = JSON.parse(readFileSync(join(dir, "openclaw.json"), "utf8")) as { gateway: { auth: { token: string }; port: number } };
       expect(cfg.gateway.auth.token).toBe(token);
-      expect(cfg.gateway.port).toBe(37000);
+      expect(cfg.gateway.port).toBe(10440);
     } finally {
       const tree = gw.pid ? treeOf(gw.pid) : [];
       await host[Symbol.asyncDispose]();

@@ -5,12 +5,12 @@ import { createGatewayPool, defaultSpares, openTestRun, workerId, workerPorts } 
 import type { GatewayPool } from "../../src/testing/index.js";
 import { expectNothingLeft, FAKE_OPENCLAW as bin, GatewayWatch, nextEvent } from "../helpers.js";
 
-// The runner-agnostic pool on the fault-injection gateway; ports 47000-47359 (three blocks),
+// The runner-agnostic pool on the fault-injection gateway; ports 16000-16359 (three blocks),
 // each test's pool closed before the next one starts.
 const watch = new GatewayWatch();
 const pools: GatewayPool[] = [];
 function pool(extra: Parameters<typeof createGatewayPool>[0] = {}): GatewayPool {
-  const p = createGatewayPool({ openclaw: { bin }, ports: { from: 47000, to: 47359 }, ...extra });
+  const p = createGatewayPool({ openclaw: { bin }, ports: { from: 16000, to: 16359 }, ...extra });
   watch.host(p.host);
   pools.push(p);
   return p;

@@ -7,7 +7,7 @@ import { RUN_PREFIX } from "../../src/testing/index.js";
 import { FAKE_OPENCLAW, isAliveProc, makeTmp, processesUnder, waitUntil } from "./child.js";
 
 // clawhost/testing/vitest in child vitest runs on the fault-injection gateway. Each child gets
-// its own TMPDIR, so whatever the kit leaves is found there. Ports 47360-47999.
+// its own TMPDIR, so whatever the kit leaves is found there. Ports 16360-16999.
 const VITEST = join(process.cwd(), "node_modules/vitest/vitest.mjs");
 const tmps: Array<{ dir: string; cleanup(): void }> = [];
 afterAll(() => tmps.forEach((t) => t.cleanup()));
@@ -41,7 +41,7 @@ interface JsonReport {
 
 const OWNER = `
   const { createGatewayPool } = await import("clawhost/testing");
-  const pool = createGatewayPool({ openclaw: { bin: ${JSON.stringify(FAKE_OPENCLAW)} }, spares: 0, ports: { from: 47360, to: 47999 } });
+  const pool = createGatewayPool({ openclaw: { bin: ${JSON.stringify(FAKE_OPENCLAW)} }, spares: 0, ports: { from: 16360, to: 16999 } });
   const a = await pool.acquire();
   const b = await pool.acquire();
   console.log(JSON.stringify({ root: pool.root, pids: [a.pid, b.pid] }));
@@ -68,7 +68,7 @@ describe("a pool's owner killed by SIGKILL", () => {
 
 describe("clawhost/testing/vitest in a child vitest run", () => {
   it("runs the example suite (both fixtures, globalSetup) and leaves nothing", async () => {
-    const run = runVitest("examples/testing/vitest/vitest.config.ts", [], { CLAWHOST_EXAMPLE_PORTS: "47360-47999" });
+    const run = runVitest("examples/testing/vitest/vitest.config.ts", [], { CLAWHOST_EXAMPLE_PORTS: "16360-16999" });
     expect(await run.exited, run.output()).toBe(0);
     const report = JSON.parse(readFileSync(run.report, "utf8")) as JsonReport;
     expect(report.numPassedTests).toBeGreaterThanOrEqual(5);
@@ -77,7 +77,7 @@ describe("clawhost/testing/vitest in a child vitest run", () => {
   });
 
   it("attaches the gateway's diagnostics to the failing test, and only to it", async () => {
-    const run = runVitest("test/fixtures/testing/vitest.config.ts", ["failing"], { CLAWHOST_FIXTURE_PORTS: "47360-47999" });
+    const run = runVitest("test/fixtures/testing/vitest.config.ts", ["failing"], { CLAWHOST_FIXTURE_PORTS: "16360-16999" });
     expect(await run.exited, run.output()).toBe(1);
     const results = (JSON.parse(readFileSync(run.report, "utf8")) as JsonReport).testResults.flatMap((f) => f.assertionResults);
     expect(results.map((r) => r.status).sort(), run.output()).toEqual(["failed", "passed"]);
@@ -95,7 +95,7 @@ describe("clawhost/testing/vitest in a child vitest run", () => {
 
   it("SIGKILL of the runner mid-test: 5 s later no gateway process, lease or temp root", async () => {
     const marker = join(makeTmpDir(), "marker.json");
-    const run = runVitest("test/fixtures/testing/vitest.config.ts", ["hang"], { CLAWHOST_FIXTURE_PORTS: "47360-47999", CLAWHOST_FIXTURE_MARKER: marker });
+    const run = runVitest("test/fixtures/testing/vitest.config.ts", ["hang"], { CLAWHOST_FIXTURE_PORTS: "16360-16999", CLAWHOST_FIXTURE_MARKER: marker });
     await waitUntil(() => existsSync(marker) && readFileSync(marker, "utf8").length > 0, "the test holding its gateways");
     const { worker, pids } = JSON.parse(readFileSync(marker, "utf8")) as { worker: number; pids: number[] };
     expect(processesUnder([run.tmp]).map((p) => p.pid)).toEqual(expect.arrayContaining(pids));
@@ -109,7 +109,7 @@ describe("clawhost/testing/vitest in a child vitest run", () => {
 
   it("Ctrl-C (SIGINT to the runner's process group) mid-test: 5 s later nothing is left", async () => {
     const marker = join(makeTmpDir(), "marker.json");
-    const run = runVitest("test/fixtures/testing/vitest.config.ts", ["hang"], { CLAWHOST_FIXTURE_PORTS: "47360-47999", CLAWHOST_FIXTURE_MARKER: marker }, true);
+    const run = runVitest("test/fixtures/testing/vitest.config.ts", ["hang"], { CLAWHOST_FIXTURE_PORTS: "16360-16999", CLAWHOST_FIXTURE_MARKER: marker }, true);
     await waitUntil(() => existsSync(marker) && readFileSync(marker, "utf8").length > 0, "the test holding its gateways");
     const { pids } = JSON.parse(readFileSync(marker, "utf8")) as { pids: number[] };
     expect(processesUnder([run.tmp]).map((p) => p.pid)).toEqual(expect.arrayContaining(pids));
@@ -132,7 +132,7 @@ function runRecipe(cmd: string, args: string[]): Promise<{ code: number | null; 
   const tmp = makeTmp("recipe");
   tmps.push(tmp);
   const child = spawn(cmd, args, {
-    env: { ...process.env, TMPDIR: tmp.dir, CLAWHOST_EXAMPLE_OPENCLAW: FAKE_OPENCLAW, CLAWHOST_EXAMPLE_PORTS: "47360-47999" },
+    env: { ...process.env, TMPDIR: tmp.dir, CLAWHOST_EXAMPLE_OPENCLAW: FAKE_OPENCLAW, CLAWHOST_EXAMPLE_PORTS: "16360-16999" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
