@@ -65,7 +65,8 @@ export class FileTail {
   #again = false;
   #ready = false;
   #closed = false;
-  readonly #buf = Buffer.alloc(CHUNK_BYTES);
+  // Held only while a drain runs: a fleet of idle gateways keeps no read buffer each.
+  #chunk: Buffer | undefined;
 
   constructor(init: FileTailInit) {
     this.#init = init;
@@ -132,6 +133,7 @@ export class FileTail {
           this.#init.onError?.(err);
         }
       } while (this.#again && !this.#closed);
+      this.#chunk = undefined;
       this.#draining = undefined;
     })();
   }
@@ -172,10 +174,11 @@ export class FileTail {
   async #readToEnd(): Promise<void> {
     const fh = this.#fh!;
     for (;;) {
-      const { bytesRead } = await fh.read(this.#buf, 0, this.#buf.length, this.#pos);
+      const buf = (this.#chunk ??= Buffer.allocUnsafe(CHUNK_BYTES));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, this.#pos);
       if (bytesRead <= 0) return;
       this.#pos += bytesRead;
-      this.#take(this.#decoder.write(this.#buf.subarray(0, bytesRead)));
+      this.#take(this.#decoder.write(buf.subarray(0, bytesRead)));
       if (this.#closed) return;
     }
   }
@@ -202,10 +205,11 @@ export class FileTail {
       try {
         let pos = 0;
         for (;;) {
-          const { bytesRead } = await fh.read(this.#buf, 0, this.#buf.length, pos);
+          const buf = (this.#chunk ??= Buffer.allocUnsafe(CHUNK_BYTES));
+          const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
           if (bytesRead <= 0) break;
           pos += bytesRead;
-          this.#take(this.#decoder.write(this.#buf.subarray(0, bytesRead)));
+          this.#take(this.#decoder.write(buf.subarray(0, bytesRead)));
         }
         this.#endLine();
       } finally {
