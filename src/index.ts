@@ -60,5 +60,7 @@ export type { GatewayErrorShape, GatewayEventFrame, HelloOk } from "./rpc/connec
 export { SUPPORTED_OPENCLAW } from "./process/runtime.js";
 export { renderSystemd } from "./render/systemd.js";
 export { renderKubernetes } from "./render/kubernetes.js";
+export { writeRenderedFiles } from "./render/write.js";
+export type { WrittenFile } from "./render/write.js";
 export type { KubernetesRenderOptions, RenderedFile, RenderFleet, SystemdRenderOptions } from "./render/options.js";
 export type { ResolvedRuntime } from "./process/runtime.js";

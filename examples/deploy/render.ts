@@ -3,11 +3,11 @@
 // committed output is what this renders. The tokens are fixed placeholders so the output is
 // stable: a real render takes each gateway's token from its root, else makes a fresh one.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import JSON5 from "json5";
-import { renderKubernetes, renderSystemd } from "clawhost";
+import { renderKubernetes, renderSystemd, writeRenderedFiles } from "clawhost";
 import type { GatewaySpec, RenderedFile, RenderFleet } from "clawhost";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,9 +41,6 @@ export async function renderExample(): Promise<RenderedFile[]> {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const files = await renderExample();
   for (const dir of ["systemd", "kubernetes"]) rmSync(join(here, dir), { recursive: true, force: true });
-  for (const f of files) {
-    mkdirSync(dirname(join(here, f.path)), { recursive: true });
-    writeFileSync(join(here, f.path), f.content, { mode: f.mode ?? 0o644 });
-  }
+  await writeRenderedFiles(here, files);
   console.log(`wrote ${files.length} files under examples/deploy/`);
 }

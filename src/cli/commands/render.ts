@@ -1,10 +1,7 @@
-import { randomBytes } from "node:crypto";
-import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { Option } from "commander";
 import type { Command } from "commander";
-import { ClawhostError, isClawhostError, renderKubernetes, renderSystemd } from "../../index.js";
-import type { RenderedFile } from "../../index.js";
+import { ClawhostError, isClawhostError, renderKubernetes, renderSystemd, writeRenderedFiles } from "../../index.js";
 import { globals, reportError } from "../context.js";
 import { EXIT } from "../exit.js";
 import { fleetError, loadFleet } from "../fleet.js";
@@ -32,35 +29,6 @@ interface RenderOptions {
 function defaultName(fleet: Fleet): string {
   const name = basename(dirname(fleet.file)).toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 24).replace(/-+$/, "");
   return /^[a-z]/.test(name) ? name : "fleet";
-}
-
-/** Each file written through a private temp file renamed into place, so a token is never readable by others, not even for a moment. */
-async function writeFiles(out: string, files: readonly RenderedFile[]): Promise<Array<{ path: string; mode: string; bytes: number }>> {
-  await mkdir(out, { recursive: true, mode: 0o700 });
-  const written: Array<{ path: string; mode: string; bytes: number }> = [];
-  for (const f of files) {
-    const target = resolve(out, f.path);
-    if (relative(out, target).startsWith("..")) throw new Error(`render produced a path outside the output directory: ${f.path}`);
-    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-    const mode = f.mode ?? 0o644;
-    const tmp = `${target}.${randomBytes(4).toString("hex")}.tmp`;
-    const fh = await open(tmp, "wx", 0o600);
-    try {
-      await fh.writeFile(f.content);
-      await fh.chmod(mode);
-    } finally {
-      await fh.close();
-    }
-    try {
-      await rename(tmp, target);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    await chmod(target, mode);
-    written.push({ path: f.path, mode: mode.toString(8).padStart(4, "0"), bytes: Buffer.byteLength(f.content) });
-  }
-  return written;
 }
 
 /** An SDK error restated: the render options' own are the command line's (exit 2); a spec's, the fleet file's (exit 3). */
@@ -131,7 +99,7 @@ Examples:
                   ...(opts.root && { root: opts.root }),
                 });
           const out = resolve(opts.out);
-          const written = await writeFiles(out, files);
+          const written = await writeRenderedFiles(out, files);
           if (g.json) printJson({ target, name, out, files: written });
           else for (const w of written) process.stdout.write(`${join(opts.out, w.path)}  ${w.mode}\n`);
           return EXIT.ok;
