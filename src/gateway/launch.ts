@@ -7,6 +7,7 @@ import { ownedConfig } from "../config/file.js";
 import type { OpenClawConfig } from "../config/file.js";
 import { applyMergePatch } from "../config/merge.js";
 import type { ConfigStore } from "../config/store.js";
+import { DEFAULT_MAX_FILE_BYTES } from "../observe/logs/options.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { fsError, wrapFs } from "../fs/errors.js";
 import { assertUsableDir, assertUsableFile, ensureOwnDir, isInside } from "../fs/safety.js";
@@ -15,6 +16,7 @@ import { readStateDirLocks, removeStaleStateDirLocks } from "../process/exit.js"
 import { isAlive, readProc } from "../fs/proc.js";
 import { readRunRecord, removeRunRecord, writeRunRecord } from "../process/runfile.js";
 import { RUN_ID_VAR } from "../process/spawn.js";
+import type { FreeRead } from "../process/follow.js";
 import { ProcessTree } from "../process/tree.js";
 import type { Connection } from "../rpc/connection.js";
 import type { GatewayDeps } from "./deps.js";
@@ -44,6 +46,19 @@ export interface Launched {
   via: GatewayReadyInfo["via"];
 }
 
+/** An outlive gateway writes `gateway.out` through its own fd: what was read is punched out every `logs.maxFileBytes`. */
+function freeOutput(env: LaunchEnv): FreeRead {
+  return {
+    afterBytes: env.deps.logs?.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+    onError: (err) =>
+      env.warn({
+        code: "LOGS_UNAVAILABLE",
+        message: `${env.ctx.name}: the disk space of ${env.ctx.outputFile} already read cannot be given back (fallocate --punch-hole: ${(err as Error).message.split("\n")[0]}); the file grows while the gateway runs.`,
+        details: { path: env.ctx.outputFile },
+      }),
+  };
+}
+
 /**
  * One launch: prepare → adopt or clean → preflight → spawn → ready. Throws when the
  * gateway exits, misses `deadline`, or `signal` aborts; the caller ends the run.
@@ -63,6 +78,7 @@ export async function launch(env: LaunchEnv, token: string, deadline: number, si
     token,
     outlive: deps.supervision.outlive,
     onLine: (stream, raw) => env.line(stream, raw, run),
+    freeOutput: freeOutput(env),
   });
   run = new Run(proc, token);
   env.spawned(run);
@@ -156,7 +172,7 @@ async function adoptOrClean(env: LaunchEnv, token: string, signal: AbortSignal):
         });
       }
       let run: Run | undefined;
-      const proc = deps.spawner.adopt(id, rec.runId, ctx, (stream, raw) => env.line(stream, raw, run));
+      const proc = deps.spawner.adopt(id, rec.runId, ctx, (stream, raw) => env.line(stream, raw, run), freeOutput(env));
       run = new Run(proc, token);
       env.spawned(run);
       return { run, conn, readyMs: Math.round(performance.now() - t0), via: "adopted" };

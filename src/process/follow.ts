@@ -1,7 +1,23 @@
+import { execFile } from "node:child_process";
 import { closeSync, fstatSync, openSync, readFileSync, readSync, watch, writeFileSync } from "node:fs";
 
 /** Where a line of a followed file goes. */
 export type FileLineSink = (line: string) => void;
+
+/**
+ * Giving back the disk space of what was read: once `afterBytes` more were read, the read
+ * prefix is punched out of the file (`fallocate --punch-hole`), so a file the child keeps
+ * appending to through its own fd stays small on disk while offsets stay valid. When that
+ * fails (no `fallocate`, a filesystem without holes) `onError` is told once and the file
+ * is left to grow.
+ */
+export interface FreeRead {
+  afterBytes: number;
+  onError(err: unknown): void;
+}
+
+/** Punches are whole pages: a partial one is zeroed, not freed. */
+const PAGE = 4096;
 
 /** What a follower read of the file when it stopped (`<file>.offset`), for the next host to go on from. */
 interface Handoff {
@@ -67,11 +83,27 @@ function lineStartAfter(path: string, from: number, size: number): number {
  * The returned function stops it and records how far complete lines were read
  * (`<file>.offset`, 0600), so a later {@link resumeOffset} goes on from there.
  */
-export function followFile(path: string, offset: number, onLine: FileLineSink): () => void {
+export function followFile(path: string, offset: number, onLine: FileLineSink, free?: FreeRead): () => void {
   let pos = offset;
   let partial = "";
   let ino: number | undefined;
+  let freed = 0;
+  let freeing = false;
+  let stopped = false;
   const buf = Buffer.alloc(64 * 1024);
+  const freeRead = (): void => {
+    const upTo = Math.floor((pos - Buffer.byteLength(partial)) / PAGE) * PAGE;
+    if (!free || freeing || stopped || upTo - freed < free.afterBytes) return;
+    freeing = true;
+    execFile("fallocate", ["--punch-hole", "--offset", "0", "--length", String(upTo), path], { timeout: 10_000 }, (err) => {
+      freeing = false;
+      if (!err) freed = upTo;
+      else if (free) {
+        free.onError(err);
+        free = undefined;
+      }
+    });
+  };
   const drain = (): void => {
     let fd: number;
     try {
@@ -93,6 +125,7 @@ export function followFile(path: string, offset: number, onLine: FileLineSink): 
     const lines = partial.split("\n");
     partial = lines.pop() ?? "";
     for (const line of lines) onLine(line);
+    freeRead();
   };
   let watcher: ReturnType<typeof watch> | undefined;
   try {
@@ -103,6 +136,7 @@ export function followFile(path: string, offset: number, onLine: FileLineSink): 
   }
   drain();
   return () => {
+    stopped = true;
     watcher?.close();
     if (ino === undefined) return;
     const handoff: Handoff = { ino, offset: pos - Buffer.byteLength(partial) };

@@ -6,6 +6,7 @@ import { delimiter, dirname } from "node:path";
 import type { InstanceContext } from "../context/context.js";
 import type { ResolvedRuntime } from "./runtime.js";
 import { followFile, resumeOffset } from "./follow.js";
+import type { FreeRead } from "./follow.js";
 import { readLines } from "./lines.js";
 import { ProcessTree } from "./tree.js";
 import type { KillReport } from "./tree.js";
@@ -55,6 +56,8 @@ export interface SpawnRequest {
   token: string;
   outlive: boolean;
   onLine: LineSink;
+  /** Outlive: give back the disk space of `gateway.out` once read. */
+  freeOutput?: FreeRead;
 }
 
 /** The spawner seam: real processes here, scripted ones in the state machine's unit tests. */
@@ -63,7 +66,7 @@ export interface Spawner {
   turn?(): Promise<void>;
   spawn(req: SpawnRequest): GatewayProcess;
   /** Take over a gateway an earlier host started with `outlive` (pid, start time and bootId verified). */
-  adopt(root: ProcIdentity, runId: string | undefined, ctx: InstanceContext, onLine: LineSink): GatewayProcess;
+  adopt(root: ProcIdentity, runId: string | undefined, ctx: InstanceContext, onLine: LineSink, freeOutput?: FreeRead): GatewayProcess;
 }
 
 export type LineSink = (stream: "stdout" | "stderr", line: string) => void;
@@ -167,7 +170,7 @@ function spawnGateway(req: SpawnRequest): GatewayProcess {
   let stopOutput = (): void => undefined;
   if (outlive) {
     child.unref();
-    stopOutput = followFile(ctx.outputFile, tailFrom, (line) => onLine("stdout", line));
+    stopOutput = followFile(ctx.outputFile, tailFrom, (line) => onLine("stdout", line), req.freeOutput);
   } else {
     for (const stream of ["stdout", "stderr"] as const) readLines(child[stream]!, (line) => onLine(stream, line));
   }
@@ -181,14 +184,14 @@ function spawnGateway(req: SpawnRequest): GatewayProcess {
 }
 
 /** Take over a gateway an earlier host started with `outlive`; its end is noticed by the sampler. */
-function adoptGateway(root: ProcIdentity, runId: string | undefined, ctx: InstanceContext, onLine: LineSink): GatewayProcess {
+function adoptGateway(root: ProcIdentity, runId: string | undefined, ctx: InstanceContext, onLine: LineSink, freeOutput?: FreeRead): GatewayProcess {
   const tree = new ProcessTree(root, { marker: runId ? `${RUN_ID_VAR}=${runId}` : undefined });
   const exited = new Promise<ExitInfo>((resolve) => {
     tree.onRootGone(() => resolve({ pid: root.pid, code: null, signal: null }));
   });
   // What it wrote while no host was attached is read too (from where the last host stopped).
   const from = resumeOffset(ctx.outputFile);
-  return handle(tree, exited, { outlive: true, adopted: true, runId: runId ?? "" }, followFile(ctx.outputFile, from, (line) => onLine("stdout", line)));
+  return handle(tree, exited, { outlive: true, adopted: true, runId: runId ?? "" }, followFile(ctx.outputFile, from, (line) => onLine("stdout", line), freeOutput));
 }
 
 let lastTurn: Promise<void> = Promise.resolve();

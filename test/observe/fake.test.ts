@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { GatewayHost } from "clawhost";
@@ -11,7 +11,7 @@ const leases = makeTmp("observe-fake-leases");
 const fleet = new GatewayWatch();
 afterAll(() => finishFile(fleet, leases.dir, tmp, leases));
 
-// 8 blocks from 25080 (25080-26039).
+// 9 blocks from 25080 (25080-26159).
 let nextBase = 25080;
 function newHost(name: string, blocks: number, extra: Partial<ConstructorParameters<typeof GatewayHost>[0]> = {}): GatewayHost {
   const from = nextBase;
@@ -180,6 +180,32 @@ describe("logs of an outlive gateway (fake gateway)", () => {
     expect(seen.at(-1)).toContain("auth token is [redacted]");
     expect(JSON.stringify(seen)).not.toContain(token);
     await gw2.stop();
+  });
+
+  it("gateway.out gives back the disk space of what was read, every logs.maxFileBytes; reading goes on", async () => {
+    const from = nextBase;
+    nextBase += 120;
+    const host = fleet.host(
+      new GatewayHost({ root: `${tmp.dir}/punch`, ports: { from, to: from + 119 }, leaseDir: leases.dir, openclaw: { bin }, outlive: true, liveness: false, logs: { maxFileBytes: 16_384 } }),
+    );
+    const gw = await host.add({ name: "chatty", env: { FAKE_GATEWAY_LOG_BURST: "500", FAKE_GATEWAY_LOG_BURSTS: "8", FAKE_GATEWAY_LOG_BURST_EVERY_MS: "100" } });
+    const warnings: string[] = [];
+    let lastSeen = false;
+    gw.on("warning", (w) => warnings.push(w.code));
+    gw.on("log", (l) => (lastSeen ||= l.line.includes("burst 8 line 500 of 500")));
+    try {
+      await gw.start();
+      const out = gw.context.outputFile;
+      await waitUntil(() => lastSeen, "the last burst's last line read through gateway.out");
+      // Allocated blocks well under the file's size: the read prefix is a hole now.
+      await waitUntil(() => statSync(out).blocks * 512 < statSync(out).size / 2, "the read prefix punched out");
+      expect(statSync(out).size).toBeGreaterThan(8 * 500 * 20);
+      expect(warnings).toEqual([]);
+      // What follows the hole is intact.
+      expect(readFileSync(out, "utf8")).toContain("burst 8 line 500 of 500");
+    } finally {
+      await gw.stop();
+    }
   });
 
   it("what it wrote while no host was attached reaches the next adopter's logs, once", async () => {
