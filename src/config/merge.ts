@@ -19,8 +19,22 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+/**
+ * Equal as JSON values (key order aside), with an early exit at the first difference:
+ * a batch compares a config of thousands of keys once per update, so no serialising.
+ */
 function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((v, i) => same(v, b[i]));
+  }
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  const rb = b as Record<string, unknown>;
+  const ra = a as Record<string, unknown>;
+  return ka.every((k) => Object.hasOwn(rb, k) && same(ra[k], rb[k]));
 }
 
 /** The RFC 7386 merge patch that turns `before` into `after` (undefined when equal). */
@@ -42,13 +56,21 @@ export function diffMergePatch(before: unknown, after: unknown): unknown {
  * as `env`).
  */
 export function changedPaths(before: unknown, after: unknown, prefix = ""): string[] {
-  if (same(before, after)) return [];
+  return same(before, after) ? [] : differingPaths(before, after, prefix);
+}
+
+// `before` and `after` differ; only differing keys are descended (and named).
+function differingPaths(before: unknown, after: unknown, prefix: string): string[] {
   const objectish = (v: unknown): boolean => v === undefined || isPlainObject(v);
   if (!objectish(before) || !objectish(after)) return [prefix || "(root)"];
   const b = (before ?? {}) as Record<string, unknown>;
   const a = (after ?? {}) as Record<string, unknown>;
   const out: string[] = [];
-  for (const k of new Set([...Object.keys(b), ...Object.keys(a)])) out.push(...changedPaths(b[k], a[k], prefix ? `${prefix}.${k}` : k));
+  const visit = (k: string): void => {
+    if (!same(b[k], a[k])) out.push(...differingPaths(b[k], a[k], prefix ? `${prefix}.${k}` : k));
+  };
+  for (const k in b) if (Object.hasOwn(b, k)) visit(k);
+  for (const k in a) if (Object.hasOwn(a, k) && !Object.hasOwn(b, k)) visit(k);
   // An empty object appearing or going is a change of its own.
   return out.length > 0 ? out : [prefix || "(root)"];
 }

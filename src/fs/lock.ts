@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { watch } from "node:fs";
+import type { FSWatcher } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ClawhostError } from "../errors.js";
@@ -87,8 +89,9 @@ export interface LockOptions {
  * Run `fn` holding a cross-process lock: a directory created with `mkdir` (atomic on
  * every local filesystem), stamped with the holder's pid and process start time. A lock
  * whose holder died is taken over, so a SIGKILLed holder never blocks the others. The
- * wait is asynchronous (timers between attempts, backing off to 50 ms), so a lock held
- * for seconds by another process never blocks this one's event loop.
+ * wait is asynchronous: a waiter tries again when the lock dir is released (inotify on
+ * its parent) and at timers backing off to 50 ms, so a lock held for seconds by another
+ * process never blocks this one's event loop, and a released one is taken at once.
  *
  * @example
  * ```ts
@@ -98,32 +101,67 @@ export interface LockOptions {
 export async function withLock<T>(lockDir: string, fn: () => Promise<T> | T, opts: LockOptions = {}): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
-  let wait = MIN_WAIT_MS;
   const take = (): Promise<boolean> => tryTake(lockDir).catch((err: unknown) => Promise.reject(fsError(err, lockDir, "taking the lock", opts.gateway)));
-  while (!(await take())) {
-    if (opts.signal?.aborted) {
-      throw new ClawhostError("CLAWHOST_ABORTED", `gave up waiting for the lock ${lockDir}.`, {
-        gateway: opts.gateway,
-        value: lockDir,
-        fix: "nothing to fix when the abort was meant; otherwise find the live process holding the lock (owner.json inside).",
-        cause: opts.signal.reason,
-      });
-    }
-    if (Date.now() > deadline) {
-      throw new ClawhostError("CLAWHOST_LOCK_TIMEOUT", `could not take the lock ${lockDir} within ${timeoutMs} ms.`, {
-        gateway: opts.gateway,
-        value: lockDir,
-        fix: "a live process holds it (its pid is in owner.json inside); if none should, remove the directory.",
-      });
-    }
-    await new Promise((r) => setTimeout(r, wait + Math.floor(Math.random() * wait)));
-    wait = Math.min(MAX_WAIT_MS, wait * 2);
-  }
+  if (!(await take())) await waitAndTake(lockDir, take, deadline, timeoutMs, opts);
   try {
     await removeLeftovers(lockDir);
     return await fn();
   } finally {
     await removeLock(lockDir);
+  }
+}
+
+/**
+ * Try again until the lock is ours: at the lock dir's release (inotify on its parent),
+ * else after a timer backing off to 50 ms (with jitter), within the deadline.
+ */
+async function waitAndTake(lockDir: string, take: () => Promise<boolean>, deadline: number, timeoutMs: number, opts: LockOptions): Promise<void> {
+  let wait = MIN_WAIT_MS;
+  let wake: (() => void) | undefined;
+  const watcher = watchRelease(lockDir, () => wake?.());
+  try {
+    do {
+      if (opts.signal?.aborted) {
+        throw new ClawhostError("CLAWHOST_ABORTED", `gave up waiting for the lock ${lockDir}.`, {
+          gateway: opts.gateway,
+          value: lockDir,
+          fix: "nothing to fix when the abort was meant; otherwise find the live process holding the lock (owner.json inside).",
+          cause: opts.signal.reason,
+        });
+      }
+      if (Date.now() > deadline) {
+        throw new ClawhostError("CLAWHOST_LOCK_TIMEOUT", `could not take the lock ${lockDir} within ${timeoutMs} ms.`, {
+          gateway: opts.gateway,
+          value: lockDir,
+          fix: "a live process holds it (its pid is in owner.json inside); if none should, remove the directory.",
+        });
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => resolve(), wait + Math.floor(Math.random() * wait));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+      wait = Math.min(MAX_WAIT_MS, wait * 2);
+    } while (!(await take()));
+  } finally {
+    watcher?.close();
+  }
+}
+
+/** Calls `onRelease` when `lockDir` is renamed away or removed; undefined where the dir cannot be watched (the timers still run). */
+function watchRelease(lockDir: string, onRelease: () => void): FSWatcher | undefined {
+  const name = basename(lockDir);
+  try {
+    const w = watch(dirname(lockDir), { persistent: false }, (_event, file) => {
+      if (file === null || file === name) onRelease();
+    });
+    w.on("error", () => w.close());
+    return w;
+  } catch {
+    return undefined;
   }
 }
 

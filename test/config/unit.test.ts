@@ -41,6 +41,18 @@ describe("JSON merge patch (RFC 7386)", () => {
     }
   });
 
+  it("equality is that of JSON values: key order does not count, array order and types do", () => {
+    expect(changedPaths({ a: 1, b: { c: 2, d: [1, 2] } }, { b: { d: [1, 2], c: 2 }, a: 1 })).toEqual([]);
+    expect(diffMergePatch({ a: 1, b: 2 }, { b: 2, a: 1 })).toBeUndefined();
+    expect(changedPaths({ d: [1, 2] }, { d: [2, 1] })).toEqual(["d"]);
+    expect(changedPaths({ a: 1 }, { a: "1" })).toEqual(["a"]);
+    expect(changedPaths({ a: null }, { a: {} })).toEqual(["a"]);
+    expect(changedPaths({ a: {} }, {})).toEqual(["a"]);
+    // A key added among thousands names only that key.
+    const vars = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`K${i}`, String(i)]));
+    expect(changedPaths({ env: { vars } }, { env: { vars: { ...vars, NEW: "1" } } })).toEqual(["env.vars.NEW"]);
+  });
+
   it("null deletes, arrays replace, objects merge", () => {
     expect(applyMergePatch({ a: 1, b: { c: 2, d: 3 }, e: [1, 2] }, { a: null, b: { c: 9 }, e: [3] })).toEqual({ b: { c: 9, d: 3 }, e: [3] });
     expect(changedPaths({ b: { c: 2, d: 3 } }, { b: { c: 9, d: 3 }, x: 1 }).sort()).toEqual(["b.c", "x"]);
