@@ -11,7 +11,7 @@ const leases = makeTmp("observe-fake-leases");
 const fleet = new GatewayWatch();
 afterAll(() => finishFile(fleet, leases.dir, tmp, leases));
 
-// 9 blocks from 25080 (25080-26159).
+// 10 blocks from 25080 (25080-26279).
 let nextBase = 25080;
 function newHost(name: string, blocks: number, extra: Partial<ConstructorParameters<typeof GatewayHost>[0]> = {}): GatewayHost {
   const from = nextBase;
@@ -204,6 +204,32 @@ describe("logs of an outlive gateway (fake gateway)", () => {
       // What follows the hole is intact.
       expect(readFileSync(out, "utf8")).toContain("burst 8 line 500 of 500");
     } finally {
+      await gw.stop();
+    }
+  });
+
+  it("where the read part of gateway.out cannot be punched out, one LOGS_UNAVAILABLE warning says so and reading goes on", async () => {
+    const from = nextBase;
+    nextBase += 120;
+    const host = fleet.host(
+      new GatewayHost({ root: `${tmp.dir}/nopunch`, ports: { from, to: from + 119 }, leaseDir: leases.dir, openclaw: { bin }, outlive: true, liveness: false, logs: { maxFileBytes: 16_384 } }),
+    );
+    const gw = await host.add({ name: "chatty", env: { FAKE_GATEWAY_LOG_BURST: "500", FAKE_GATEWAY_LOG_BURSTS: "4", FAKE_GATEWAY_LOG_BURST_EVERY_MS: "300", FAKE_GATEWAY_LOG_BURST_AFTER_MS: "300" } });
+    const warnings: Array<{ code: string; message: string }> = [];
+    let lastSeen = false;
+    gw.on("warning", (w) => warnings.push(w));
+    gw.on("log", (l) => (lastSeen ||= l.line.includes("burst 4 line 500 of 500")));
+    const path = process.env.PATH;
+    try {
+      await gw.start();
+      // No fallocate to be found by the host from here on (the gateway is already running).
+      process.env.PATH = "/nonexistent";
+      await waitUntil(() => lastSeen, "the last burst read");
+      await waitUntil(() => warnings.length > 0, "the warning");
+      expect(warnings.map((w) => w.code)).toEqual(["LOGS_UNAVAILABLE"]);
+      expect(warnings[0]!.message).toContain("fallocate --punch-hole");
+    } finally {
+      process.env.PATH = path;
       await gw.stop();
     }
   });
