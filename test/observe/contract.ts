@@ -150,14 +150,20 @@ export function describeObservabilityContract(target: ObserveTarget): void {
 
     it("snapshot: RSS and CPU of the tree match /proc (read just before and after the sample) within 10 %; uptime, health, restarts", async () => {
       await waitUntil(() => gw.snapshot().resources?.cpuPercent !== undefined && gw.snapshot().health?.ok === true, "a CPU figure and a ping");
-      // /proc read just before and just after the sampler's next sample: the sample lies between.
+      // /proc read just before and just after a sample: the sample lies between. A walk reads
+      // /proc over several turns and stamps its end, so the walk that ends first after `before`
+      // may have begun before it; the one after that began after it.
       const readTree = () => {
         const tree = treeOf(gw.pid!).map((p) => readProc(p.pid)!).filter(Boolean);
         return { n: tree.length, rss: tree.reduce((n, p) => n + p.rssPages * 4096, 0), cpuMs: tree.reduce((n, p) => n + (p.utime + p.stime) * 10, 0) };
       };
-      const previous = gw.snapshot().resources!.sampledAt;
+      const nextSample = async (): Promise<void> => {
+        const previous = gw.snapshot().resources!.sampledAt;
+        await waitUntil(() => gw.snapshot().resources!.sampledAt !== previous, "the next sample");
+      };
       const before = readTree();
-      await waitUntil(() => gw.snapshot().resources!.sampledAt !== previous, "the next sample");
+      await nextSample();
+      await nextSample();
       const snap = gw.snapshot();
       const after = readTree();
       const r = snap.resources!;
