@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { isTokenShaped } from "../context/secrets.js";
 import { ClawhostError, isClawhostError } from "../errors.js";
 import { isAlive } from "../fs/proc.js";
 import { readRunRecord } from "../process/runfile.js";
@@ -9,7 +10,6 @@ import type { LiveConfigTarget } from "./store.js";
 /** How long a pending update waits before looking again at a gateway that runs but does not answer yet. */
 const RECHECK_MS = 250;
 const CONNECT_TIMEOUT_MS = 5_000;
-const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
 
 /**
  * The gateway dir a standalone store watches for a running gateway: `gatewayDir` when
@@ -37,7 +37,7 @@ export function remoteTarget(name: string, gatewayDir: string): LiveConfigTarget
     if (conn && !conn.closed) return conn;
     conn = undefined;
     const token = (await readFile(tokenFile, "utf8").catch(() => "")).trim();
-    if (!TOKEN_PATTERN.test(token)) return undefined;
+    if (!isTokenShaped(token)) return undefined;
     try {
       conn = await GatewayConnection.open({ url: `ws://127.0.0.1:${port}`, token, timeoutMs: CONNECT_TIMEOUT_MS, gateway: name });
       return conn;
