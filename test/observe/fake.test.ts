@@ -21,6 +21,17 @@ function newHost(name: string, blocks: number, extra: Partial<ConstructorParamet
   );
 }
 
+/** An outlive gateway that writes 500-line bursts, its `gateway.out` given back every 16 KiB read; its warnings, and whether the last burst's last line was read. */
+async function chattyGateway(root: string, bursts: number, env: Record<string, string>): Promise<{ gw: Gateway; warnings: Array<{ code: string; message: string }>; lastRead: () => boolean }> {
+  const host = newHost(root, 1, { outlive: true, liveness: false, logs: { maxFileBytes: 16_384 } });
+  const gw = await host.add({ name: "chatty", env: { FAKE_GATEWAY_LOG_BURST: "500", FAKE_GATEWAY_LOG_BURSTS: String(bursts), ...env } });
+  const warnings: Array<{ code: string; message: string }> = [];
+  let lastSeen = false;
+  gw.on("warning", (w) => warnings.push(w));
+  gw.on("log", (l) => (lastSeen ||= l.line.includes(`burst ${bursts} line 500 of 500`)));
+  return { gw, warnings, lastRead: () => lastSeen };
+}
+
 /** Collect records from an iterator until `done` says so. */
 async function collect(it: AsyncIterable<EventRecord>, done: (r: EventRecord, all: EventRecord[]) => boolean): Promise<EventRecord[]> {
   const out: EventRecord[] = [];
@@ -183,20 +194,11 @@ describe("logs of an outlive gateway (fake gateway)", () => {
   });
 
   it("gateway.out gives back the disk space of what was read, every logs.maxFileBytes; reading goes on", async () => {
-    const from = nextBase;
-    nextBase += 120;
-    const host = fleet.host(
-      new GatewayHost({ root: `${tmp.dir}/punch`, ports: { from, to: from + 119 }, leaseDir: leases.dir, openclaw: { bin }, outlive: true, liveness: false, logs: { maxFileBytes: 16_384 } }),
-    );
-    const gw = await host.add({ name: "chatty", env: { FAKE_GATEWAY_LOG_BURST: "500", FAKE_GATEWAY_LOG_BURSTS: "8", FAKE_GATEWAY_LOG_BURST_EVERY_MS: "100" } });
-    const warnings: string[] = [];
-    let lastSeen = false;
-    gw.on("warning", (w) => warnings.push(w.code));
-    gw.on("log", (l) => (lastSeen ||= l.line.includes("burst 8 line 500 of 500")));
+    const { gw, warnings, lastRead } = await chattyGateway("punch", 8, { FAKE_GATEWAY_LOG_BURST_EVERY_MS: "100" });
     try {
       await gw.start();
       const out = gw.context.outputFile;
-      await waitUntil(() => lastSeen, "the last burst's last line read through gateway.out");
+      await waitUntil(lastRead, "the last burst's last line read through gateway.out");
       // Allocated blocks well under the file's size: the read prefix is a hole now.
       await waitUntil(() => statSync(out).blocks * 512 < statSync(out).size / 2, "the read prefix punched out");
       expect(statSync(out).size).toBeGreaterThan(8 * 500 * 20);
@@ -209,22 +211,13 @@ describe("logs of an outlive gateway (fake gateway)", () => {
   });
 
   it("where the read part of gateway.out cannot be punched out, one LOGS_UNAVAILABLE warning says so and reading goes on", async () => {
-    const from = nextBase;
-    nextBase += 120;
-    const host = fleet.host(
-      new GatewayHost({ root: `${tmp.dir}/nopunch`, ports: { from, to: from + 119 }, leaseDir: leases.dir, openclaw: { bin }, outlive: true, liveness: false, logs: { maxFileBytes: 16_384 } }),
-    );
-    const gw = await host.add({ name: "chatty", env: { FAKE_GATEWAY_LOG_BURST: "500", FAKE_GATEWAY_LOG_BURSTS: "4", FAKE_GATEWAY_LOG_BURST_EVERY_MS: "300", FAKE_GATEWAY_LOG_BURST_AFTER_MS: "300" } });
-    const warnings: Array<{ code: string; message: string }> = [];
-    let lastSeen = false;
-    gw.on("warning", (w) => warnings.push(w));
-    gw.on("log", (l) => (lastSeen ||= l.line.includes("burst 4 line 500 of 500")));
+    const { gw, warnings, lastRead } = await chattyGateway("nopunch", 4, { FAKE_GATEWAY_LOG_BURST_EVERY_MS: "300", FAKE_GATEWAY_LOG_BURST_AFTER_MS: "300" });
     const path = process.env.PATH;
     try {
       await gw.start();
       // No fallocate to be found by the host from here on (the gateway is already running).
       process.env.PATH = "/nonexistent";
-      await waitUntil(() => lastSeen, "the last burst read");
+      await waitUntil(lastRead, "the last burst read");
       await waitUntil(() => warnings.length > 0, "the warning");
       expect(warnings.map((w) => w.code)).toEqual(["LOGS_UNAVAILABLE"]);
       expect(warnings[0]!.message).toContain("fallocate --punch-hole");
