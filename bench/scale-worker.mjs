@@ -5,18 +5,18 @@
 //             event-loop delay).
 //   pm2       PM2 (own PM2_HOME, from the parent's env) supervising the same N fakes with
 //             the env and argv clawhost would give them; the parent measures the daemon.
-//   floor     an idle process that imported clawhost, with the same two delay monitors:
+//   floor     an idle process that imported clawhost, with the same delay monitors:
 //             the measurement's own cost.
 // Talks to the parent in stdout lines starting with "@bench " (JSON); other stdout lines
 // (PM2 prints some) are the parent's to forward.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { get } from "node:http";
-import { Session } from "node:inspector/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { createHistogram, monitorEventLoopDelay } from "node:perf_hooks";
+// node:http (PM2's side polls /healthz) and node:inspector (--profile) are imported where
+// they are used: an ESM import of node:http alone adds ~3 MB to the measuring process's RSS.
 
 const cfg = JSON.parse(process.argv[2]);
 const RES = cfg.resolutionMs;
@@ -60,6 +60,11 @@ const eld = (h) => ({
   count: h.count,
 });
 
+/**
+ * One delay monitor at a time (each is a timer firing every RES ms, whose cost would count
+ * as the host's): the whole run is the sum of the part before the idle window, the window
+ * itself and the part after it.
+ */
 async function monitor() {
   const h = monitorEventLoopDelay({ resolution: RES });
   h.enable();
@@ -67,12 +72,20 @@ async function monitor() {
   await sleep(3 * RES);
   return h;
 }
+const wholeRun = createHistogram();
+/** End a monitor and add its record to the whole run's. */
+function retire(h) {
+  h.disable();
+  wholeRun.add(h);
+  return h;
+}
 
 /** Idle for the window, measuring own CPU, RSS and (separately) the loop delay. */
-async function idleWindow() {
+async function idleWindow(before) {
+  retire(before);
   const h = monitorEventLoopDelay({ resolution: RES });
   h.enable();
-  const session = cfg.profile ? new Session() : undefined;
+  const session = cfg.profile ? new (await import("node:inspector/promises")).Session() : undefined;
   if (session) {
     session.connect();
     await session.post("Profiler.enable");
@@ -84,7 +97,7 @@ async function idleWindow() {
   await sleep(cfg.idleMs);
   const c1 = cpuTicks("self");
   const w1 = performance.now();
-  h.disable();
+  retire(h);
   const out = {
     idleWallMs: w1 - w0,
     idleCpuPct: ((c1 - c0) / CLK_TCK / ((w1 - w0) / 1000)) * 100,
@@ -132,7 +145,7 @@ async function runClawhost() {
   const { GatewayHost } = await import("clawhost");
   mkdirSync(cfg.fleetRoot, { recursive: true });
   mkdirSync(cfg.leaseDir, { recursive: true, mode: 0o700 });
-  const whole = await monitor();
+  const before = await monitor();
   const host = new GatewayHost({ root: cfg.fleetRoot, leaseDir: cfg.leaseDir, ports: cfg.ports, openclaw: { bin: cfg.bin } });
   stopOnError = () => host.stopAll();
   let incidents = 0;
@@ -147,19 +160,21 @@ async function runClawhost() {
   const notReady = host.list().filter((g) => g.state !== "ready");
   if (notReady.length > 0) throw new Error(`${notReady.length} gateways not ready after startAll()`);
   send({ type: "idle-start", supervisorPid: process.pid });
-  const idle = await idleWindow();
+  const idle = await idleWindow(before);
   send({ type: "idle-end" });
+  const after = monitorEventLoopDelay({ resolution: RES });
+  after.enable();
   const idleIncidents = incidents;
   const ts = performance.now();
   await host.stopAll();
   const stopMs = performance.now() - ts;
-  whole.disable();
+  retire(after);
   await waitGone(10_000);
   const goneMs = performance.now() - ts;
   const leftovers = fleetPids();
   const gatewayNode = host.runtime.node;
   await host[Symbol.asyncDispose]();
-  return { mode: "clawhost", n: cfg.n, pid: process.pid, setupMs, readyMs, ...idle, eldWhole: eld(whole), stopMs, goneMs, gatewayNode, incidents: idleIncidents, leftovers };
+  return { mode: "clawhost", n: cfg.n, pid: process.pid, setupMs, readyMs, ...idle, eldWhole: eld(wholeRun), stopMs, goneMs, gatewayNode, incidents: idleIncidents, leftovers };
 }
 
 /** True when `port` binds on 127.0.0.1 right now. */
@@ -180,7 +195,8 @@ async function pickBases(n) {
   return out;
 }
 
-function httpStatus(port, path) {
+async function httpStatus(port, path) {
+  const { get } = await import("node:http");
   return new Promise((resolve) => {
     const req = get({ host: "127.0.0.1", port, path, agent: false, timeout: 1000 }, (res) => {
       res.resume();
@@ -287,12 +303,11 @@ async function runPm2() {
 
 async function runFloor() {
   await import("clawhost");
-  const whole = await monitor();
+  const before = await monitor();
   send({ type: "idle-start", supervisorPid: process.pid });
-  const idle = await idleWindow();
+  const idle = await idleWindow(before);
   send({ type: "idle-end" });
-  whole.disable();
-  return { mode: "floor", n: 0, pid: process.pid, ...idle, eldWhole: eld(whole), leftovers: [] };
+  return { mode: "floor", n: 0, pid: process.pid, ...idle, eldWhole: eld(wholeRun), leftovers: [] };
 }
 
 try {

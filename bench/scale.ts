@@ -400,17 +400,20 @@ ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.vers
   answering the host's liveness checks; with PM2, whatever PM2's fork-mode container does
   inside each app.
 - **RSS**: \`VmRSS\` of \`/proc/<pid>/status\` at the end of the idle window.
-- **Event-loop delay** (clawhost only: PM2's daemon is another process): two
-  \`monitorEventLoopDelay({ resolution: ${RESOLUTION_MS} })\` histograms, one from before \`new GatewayHost()\`
-  until \`stopAll()\` resolves (whole run), one over the idle window. Node records whole timer
-  intervals; the figures here are that minus the ${RESOLUTION_MS} ms resolution (the delay itself).
+- **Event-loop delay** (clawhost only: PM2's daemon is another process):
+  \`monitorEventLoopDelay({ resolution: ${RESOLUTION_MS} })\`, one monitor at a time (each is a timer of its own
+  in the measured process): one from before \`new GatewayHost()\` until the idle window, one over the
+  window, one from its end until \`stopAll()\` resolves; the whole run is the three histograms added
+  together. Node records whole timer intervals; the figures here are that minus the
+  ${RESOLUTION_MS} ms resolution (the delay itself). The bench's own modules for PM2's side and the
+  profiler (\`node:http\`, \`node:inspector\`) are loaded only where they are used.
 - **Stop**: the call until it resolves, and until no process carrying the fleet's directory in
   its environment is left (gateways and brokers). After each worker exits the parent checks
   again (helpers included) and kills and reports anything left.
 - Sides alternate (clawhost first on even runs, PM2 first on odd), ${runs} run(s), medians.
 ${
   floor
-    ? `- **Floor**: an idle Node process that imported clawhost and runs the same two monitors:
+    ? `- **Floor**: an idle Node process that imported clawhost and runs the same monitors:
   ${fmt(floor.idleCpuPct, 2, " %")} CPU, ${fmt(floor.rssMb, 0, " MB")} RSS, delay p99 ${fmt(floor.eldIdle?.p99, 1, " ms")} over the window. The host's figures include this.`
     : ""
 }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 // Host options and spec fields are the SDK's: it checks them (fleet.ts restates its errors), the file only its shape.
 const specSchema = z.record(z.string(), z.unknown()).describe("A gateway spec, as host.add() takes it, without `name` (the key is the name).");

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { ClawhostError } from "../errors.js";
 import type { ClawhostErrorCode } from "../errors.js";
 import { closestKey } from "./suggest.js";

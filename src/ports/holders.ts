@@ -1,5 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { close, open, read, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { readCmdline } from "../fs/proc.js";
 
 /** A process holding a listening socket. */
@@ -109,24 +108,36 @@ export function listeningInodes(): ListenTable {
 /** Where the async reads put the tables: one buffer for the process, grown when a table outgrows it. */
 let scratch = Buffer.allocUnsafe(256 * 1024);
 
-/** The whole of `file`, in `scratch` (valid until the next read). */
-async function readIntoScratch(file: string): Promise<Buffer> {
-  const handle = await open(file, "r");
-  try {
-    let length = 0;
-    for (;;) {
-      if (length === scratch.length) {
-        const bigger = Buffer.allocUnsafe(scratch.length * 2);
-        scratch.copy(bigger, 0, 0, length);
-        scratch = bigger;
-      }
-      const { bytesRead } = await handle.read(scratch, length, scratch.length - length, length);
-      if (bytesRead === 0) return scratch.subarray(0, length);
-      length += bytesRead;
-    }
-  } finally {
-    await handle.close();
-  }
+/**
+ * The whole of `file`, in `scratch` (valid until the next read). The kernel hands these
+ * tables out a page per read() (a busy host's is ~40 pages): callback reads, since a
+ * promise read allocates several objects per page and a fleet's adds and starts read
+ * the tables hundreds of times.
+ */
+function readIntoScratch(file: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    open(file, "r", (err, fd) => {
+      if (err) return reject(err);
+      let length = 0;
+      const finish = (failure: Error | null): void =>
+        close(fd, () => (failure ? reject(failure) : resolve(scratch.subarray(0, length))));
+      const next = (): void => {
+        if (length === scratch.length) {
+          const bigger = Buffer.allocUnsafe(scratch.length * 2);
+          scratch.copy(bigger, 0, 0, length);
+          scratch = bigger;
+        }
+        read(fd, scratch, length, scratch.length - length, length, onRead);
+      };
+      const onRead = (failure: Error | null, bytesRead: number): void => {
+        if (failure) return finish(failure);
+        if (bytesRead === 0) return finish(null);
+        length += bytesRead;
+        next();
+      };
+      next();
+    });
+  });
 }
 
 let reading: Promise<Pick<ListenTable, "has">> | undefined;

@@ -58,6 +58,11 @@ export interface LeaseGrant {
 const heldInProcess = new Map<string, LeaseRegistry>();
 
 /** OpenClaw's own default blocks (18789 and the rescue/dev default 19001), kept clear. */
+/** `<root>/<name>` as \`path.join\` gives it, for a normal absolute root and a plain name. */
+function childPath(root: string, name: string): string {
+  return root.endsWith("/") ? root + name : `${root}/${name}`;
+}
+
 const OPENCLAW_DEFAULT_BLOCKS: readonly PortRange[] = [blockOf(18789), blockOf(19001)];
 
 /** Per-user lease directory: `$XDG_RUNTIME_DIR/clawhost`, else `<tmpdir>/clawhost-<uid>`. */
@@ -157,9 +162,17 @@ export class LeaseRegistry {
         );
       }
       const others = leases.filter((l) => l !== mine);
+      const claims = req.claims ?? [];
+      // Every add checks every other lease: no allocation per pair (a fleet of N adds makes N² of them).
+      const overlapping = (theirs: string): string | undefined => {
+        for (const c of claims) if (isInside(c, theirs) || isInside(theirs, c)) return c;
+        return undefined;
+      };
       for (const other of others) {
-        for (const theirs of [join(other.root, other.name), ...(other.paths ?? [])]) {
-          const claim = (req.claims ?? []).find((c) => isInside(c, theirs) || isInside(theirs, c));
+        const dirs = other.paths ?? [];
+        for (let i = -1; i < dirs.length; i++) {
+          const theirs = i < 0 ? childPath(other.root, other.name) : dirs[i]!;
+          const claim = overlapping(theirs);
           if (claim !== undefined) {
             throw new ClawhostError(
               "CLAWHOST_PATH_CONFLICT",
@@ -239,16 +252,26 @@ export class LeaseRegistry {
     listening: Pick<ListenTable, "has">,
   ): { base: number; reclaimed: Lease[] } {
     const { from, to } = req.range;
-    const blocks = others.map((l) => [l, blockOf(l.base)] as const);
+    // The grid's candidates each lease's block overlaps (a block spans less than two
+    // strides, so at most two): one pass over the leases, not one per candidate.
+    const taken = new Map<number, Lease[]>();
+    for (const l of others) {
+      const first = Math.max(0, Math.ceil((l.base - (PORT_BLOCK_SPAN - 1) - from) / PORT_BLOCK_STRIDE));
+      for (let k = first; from + k * PORT_BLOCK_STRIDE <= l.base + PORT_BLOCK_SPAN - 1; k++) {
+        const base = from + k * PORT_BLOCK_STRIDE;
+        const list = taken.get(base);
+        if (list) list.push(l);
+        else taken.set(base, [l]);
+      }
+    }
     for (const pass of ["free", "dormant"] as const) {
       for (let base = from; base + PORT_BLOCK_SPAN - 1 <= to; base += PORT_BLOCK_STRIDE) {
+        const overlapping = taken.get(base) ?? [];
+        if (pass === "free" && overlapping.length > 0) continue;
         const block = blockOf(base);
         if (OPENCLAW_DEFAULT_BLOCKS.some((d) => rangesOverlap(d, block))) continue;
-        // Most candidates of a large fleet are taken: skip them without building a list.
-        if (pass === "free" && blocks.some(([, b]) => rangesOverlap(b, block))) continue;
-        const overlapping = blocks.filter(([, b]) => rangesOverlap(b, block)).map(([l]) => l);
         // Second pass: a block kept for a host that died may be given up, never a live one's.
-        if (pass === "free" ? overlapping.length > 0 : overlapping.some((l) => l.holder && isAlive(l.holder))) continue;
+        if (pass === "dormant" && overlapping.some((l) => l.holder && isAlive(l.holder))) continue;
         if (blockBusy(base, listening)) continue;
         return { base, reclaimed: overlapping };
       }

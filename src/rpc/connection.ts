@@ -114,6 +114,8 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> imp
   readonly #ws: WebSocket;
   readonly #pending = new Map<string, Pending>();
   readonly #gateway: string | undefined;
+  /** Pings awaiting a pong: a pong answers every ping sent before it. */
+  readonly #pingWaiters = new Set<(ok: boolean) => void>();
   #closed = false;
 
   private constructor(ws: WebSocket, hello: HelloOk, gateway: string | undefined) {
@@ -123,6 +125,7 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> imp
     this.#gateway = gateway;
     ws.addEventListener("message", (ev) => this.#onMessage(ev.data));
     ws.addEventListener("close", (ev) => this.#onClose(ev.code, ev.reason));
+    ws.on("pong", () => this.#settlePings(true));
   }
 
   /** True once the socket closed (by either side). */
@@ -293,24 +296,26 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> imp
    */
   ping(timeoutMs: number): Promise<boolean> {
     if (this.#closed) return Promise.resolve(false);
+    // One pong listener and one close path for the connection's life: a fleet pings every
+    // gateway each interval, so a ping adds no listener, only its waiter and its timer.
     return new Promise((resolve) => {
       const done = (ok: boolean): void => {
         clearTimeout(timer);
-        this.#ws.off("pong", onPong);
-        this.off("close", onClose);
+        this.#pingWaiters.delete(done);
         resolve(ok);
       };
-      const onPong = (): void => done(true);
-      const onClose = (): void => done(false);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      this.#ws.on("pong", onPong);
-      this.on("close", onClose);
+      const timer = setTimeout(done, timeoutMs, false);
+      this.#pingWaiters.add(done);
       try {
         this.#ws.ping();
       } catch {
         done(false);
       }
     });
+  }
+
+  #settlePings(ok: boolean): void {
+    for (const done of [...this.#pingWaiters]) done(ok);
   }
 
   /** Close the socket; pending requests reject with `CLAWHOST_CONNECTION_CLOSED`. */
@@ -354,6 +359,7 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> imp
   #onClose(code: number, reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#settlePings(false);
     for (const id of [...this.#pending.keys()]) {
       const method = this.#pending.get(id)?.method ?? "request";
       this.#settle(

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ClawhostError } from "../index.js";
 import type { GatewaySpec } from "../index.js";
 

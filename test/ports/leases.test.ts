@@ -141,6 +141,20 @@ describe("host-wide port leases", () => {
     await third.remove("t");
   });
 
+  it("an explicit base off the grid takes every grid block it overlaps; automatic blocks go around it", async () => {
+    const range: [number, number] = [31000, 31999];
+    const host = newHost(join(tmp.dir, "offgrid"), range);
+    // 31050..31160 overlaps the grid's 31000 and 31120 blocks.
+    await host.add({ name: "fixed", port: 31050 });
+    const first = (await host.add({ name: "a" })).context.ports.gateway;
+    const second = (await host.add({ name: "b" })).context.ports.gateway;
+    expect([first, second]).toEqual([31240, 31360]);
+    // Remove the explicit one: its two grid blocks are free again, lowest first.
+    await host.remove("fixed");
+    expect((await host.add({ name: "c" })).context.ports.gateway).toBe(31000);
+    for (const name of ["a", "b", "c"]) await host.remove(name);
+  });
+
   it("a leased block whose ports another process took moves, and says so", async () => {
     const range: [number, number] = [31200, 31999];
     const root = join(tmp.dir, "moving");
