@@ -14,7 +14,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { createHistogram, monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 // node:http (PM2's side polls /healthz) and node:inspector (--profile) are imported where
 // they are used: an ESM import of node:http alone adds ~3 MB to the measuring process's RSS.
 
@@ -72,12 +72,25 @@ async function monitor() {
   await sleep(3 * RES);
   return h;
 }
-const wholeRun = createHistogram();
-/** End a monitor and add its record to the whole run's. */
+const parts = [];
+/** End a monitor; the whole run is made of the parts ended so far. */
 function retire(h) {
   h.disable();
-  wholeRun.add(h);
+  parts.push({ count: h.count, max: h.max, cdf: [...h.percentiles].map(([p, v]) => ({ p: p / 100, v })) });
   return h;
+}
+/**
+ * The parts as one histogram: its p99 is the least recorded value at which the parts'
+ * cumulative shares, weighted by their counts, reach 99 % (exact to the histograms' own
+ * resolution; Node cannot add an event-loop histogram to another).
+ */
+function wholeRun() {
+  const count = parts.reduce((a, x) => a + x.count, 0);
+  const max = Math.max(0, ...parts.map((x) => x.max));
+  const share = (x, v) => x.cdf.reduce((a, c) => (c.v <= v ? Math.max(a, c.p) : a), 0);
+  const values = [...new Set(parts.flatMap((x) => x.cdf.map((c) => c.v)))].sort((a, b) => a - b);
+  const p99 = values.find((v) => parts.reduce((a, x) => a + x.count * share(x, v), 0) >= 0.99 * count) ?? max;
+  return { count, max, percentile: () => p99 };
 }
 
 /** Idle for the window, measuring own CPU, RSS and (separately) the loop delay. */
@@ -174,7 +187,7 @@ async function runClawhost() {
   const leftovers = fleetPids();
   const gatewayNode = host.runtime.node;
   await host[Symbol.asyncDispose]();
-  return { mode: "clawhost", n: cfg.n, pid: process.pid, setupMs, readyMs, ...idle, eldWhole: eld(wholeRun), stopMs, goneMs, gatewayNode, incidents: idleIncidents, leftovers };
+  return { mode: "clawhost", n: cfg.n, pid: process.pid, setupMs, readyMs, ...idle, eldWhole: eld(wholeRun()), stopMs, goneMs, gatewayNode, incidents: idleIncidents, leftovers };
 }
 
 /** True when `port` binds on 127.0.0.1 right now. */
@@ -307,7 +320,7 @@ async function runFloor() {
   send({ type: "idle-start", supervisorPid: process.pid });
   const idle = await idleWindow(before);
   send({ type: "idle-end" });
-  return { mode: "floor", n: 0, pid: process.pid, ...idle, eldWhole: eld(wholeRun), leftovers: [] };
+  return { mode: "floor", n: 0, pid: process.pid, ...idle, eldWhole: eld(wholeRun()), leftovers: [] };
 }
 
 try {

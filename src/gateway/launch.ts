@@ -25,6 +25,8 @@ import { Run } from "./run.js";
 import type { GatewayReadyInfo, GatewayWarning } from "./types.js";
 
 const ADOPT_TIMEOUT_MS = 15_000;
+/** In OpenClaw's line once its server listens ("http server listening (…)"); a hint only, the probes decide. */
+const LISTENING = "listening";
 
 /** What a launch needs from its gateway. */
 export interface LaunchEnv {
@@ -72,12 +74,17 @@ export async function launch(env: LaunchEnv, token: string, deadline: number, si
   signal.throwIfAborted();
   const t0 = performance.now();
   let run: Run | undefined;
+  // While readiness waits: a line saying the process listens ends the wait for the next probe.
+  const hints = new Set<() => void>();
   const proc = deps.spawner.spawn({
     runtime: deps.runtime(),
     ctx,
     token,
     outlive: deps.supervision.outlive,
-    onLine: (stream, raw) => env.line(stream, raw, run),
+    onLine: (stream, raw) => {
+      env.line(stream, raw, run);
+      if (hints.size > 0 && raw.includes(LISTENING)) for (const wake of hints) wake();
+    },
     freeOutput: freeOutput(env),
   });
   run = new Run(proc, token);
@@ -91,6 +98,10 @@ export async function launch(env: LaunchEnv, token: string, deadline: number, si
     check: () => {
       // The exit handler records the exit; the launch sees it here and stops waiting.
       if (run.exit) throw exitedDuringStart(ctx.name, run.exit);
+    },
+    onHint: (wake) => {
+      hints.add(wake);
+      return () => hints.delete(wake);
     },
   });
   assertOwnGateway(ctx, conn);

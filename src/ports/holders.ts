@@ -109,18 +109,41 @@ export function listeningInodes(): ListenTable {
 let scratch = Buffer.allocUnsafe(256 * 1024);
 
 /**
- * The whole of `file`, in `scratch` (valid until the next read). The kernel hands these
- * tables out a page per read() (a busy host's is ~40 pages): callback reads, since a
- * promise read allocates several objects per page and a fleet's adds and starts read
- * the tables hundreds of times.
+ * Where the rows of `text[from, to)` stop listing LISTEN sockets: the start of the first
+ * complete row in another state, or -1 when every complete row there listens. `next` is
+ * where the first incomplete row begins (the scan goes on from there).
  */
-function readIntoScratch(file: string): Promise<Buffer> {
+function endOfListeners(text: Buffer, from: number, to: number): { end: number; next: number } {
+  let row = from;
+  for (;;) {
+    const nl = text.indexOf(NL, row);
+    if (nl === -1 || nl >= to) return { end: -1, next: row };
+    // "  sl: local:PORT remote:PORT st ..."
+    const colon = text.indexOf(58, row);
+    const localEnd = colon === -1 || colon > nl ? -1 : text.indexOf(SPACE, colon + 2);
+    const remoteEnd = localEnd === -1 || localEnd > nl ? -1 : text.indexOf(SPACE, localEnd + 1);
+    if (remoteEnd !== -1 && remoteEnd + 2 < nl && !(text[remoteEnd + 1] === 48 && text[remoteEnd + 2] === 65)) return { end: row, next: row };
+    row = nl + 1;
+  }
+}
+
+/**
+ * The LISTEN rows of `file` (its header first), in `scratch` (valid until the next read).
+ * The kernel lists every listening socket before any other (it walks its listening hash,
+ * then the established one), so the read stops at the first row in another state: a
+ * fleet's machine lists hundreds of connections and TIME_WAIT sockets after them. The
+ * kernel hands these tables out a page per read(); callback reads, since a promise read
+ * allocates several objects per page and a fleet's adds and starts read them hundreds of times.
+ */
+function readListenersIntoScratch(file: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     open(file, "r", (err, fd) => {
       if (err) return reject(err);
       let length = 0;
-      const finish = (failure: Error | null): void =>
-        close(fd, () => (failure ? reject(failure) : resolve(scratch.subarray(0, length))));
+      // The header line is skipped by the scan: it starts at the second line.
+      let scanFrom = -1;
+      const finish = (failure: Error | null, end = length): void =>
+        close(fd, () => (failure ? reject(failure) : resolve(scratch.subarray(0, end))));
       const next = (): void => {
         if (length === scratch.length) {
           const bigger = Buffer.allocUnsafe(scratch.length * 2);
@@ -133,6 +156,14 @@ function readIntoScratch(file: string): Promise<Buffer> {
         if (failure) return finish(failure);
         if (bytesRead === 0) return finish(null);
         length += bytesRead;
+        if (scanFrom === -1) {
+          const nl = scratch.indexOf(NL);
+          if (nl === -1 || nl >= length) return next();
+          scanFrom = nl + 1;
+        }
+        const { end, next: from } = endOfListeners(scratch, scanFrom, length);
+        if (end !== -1) return finish(null, end);
+        scanFrom = from;
         next();
       };
       next();
@@ -153,7 +184,7 @@ export function readListeningPorts(): Promise<Pick<ListenTable, "has">> {
   reading ??= (async () => {
     const ports = new Set<number>();
     for (const file of TCP_TABLES) {
-      const bytes = await readIntoScratch(file).catch(() => undefined);
+      const bytes = await readListenersIntoScratch(file).catch(() => undefined);
       if (bytes) eachListenRow(bytes, (port) => ports.add(port));
     }
     return { has: (port: number) => ports.has(port) };

@@ -13,6 +13,11 @@ export interface WaitForHelloOptions {
   signal: AbortSignal;
   /** Called between attempts: throw to stop waiting (e.g. the child exited). */
   check?: () => void;
+  /**
+   * Hints that the port may be open now (the process said it listens): the wait between
+   * two probes ends at once. Returns the unsubscribe; the probes go on without it.
+   */
+  onHint?: (wake: () => void) => () => void;
 }
 
 const RETRY_MS = 150;
@@ -29,16 +34,38 @@ function refused(opts: WaitForHelloOptions): ClawhostError {
 /** The readiness seam: resolves with a live connection once the gateway is ready. */
 export type ReadinessStrategy = (opts: WaitForHelloOptions) => Promise<Connection>;
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
+/** Waits between probes that a hint ends early; a hint that came during a probe ends the next wait at once. @internal */
+export class ProbeGap {
+  #hinted = false;
+  #wake: (() => void) | undefined;
+
+  hint(): void {
+    this.#hinted = true;
+    this.#wake?.();
+  }
+
+  sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.#hinted) {
+      this.#hinted = false;
+      return Promise.resolve();
     }
-    signal.addEventListener("abort", done, { once: true });
-  });
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        this.#wake = undefined;
+        this.#hinted = false;
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.#wake = done;
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new ProbeGap().sleep(ms, signal);
 }
 
 /**
@@ -68,9 +95,20 @@ function accepts(port: number, timeoutMs: number, signal: AbortSignal): Promise<
  * `UNAVAILABLE` answer during boot (honouring `retryAfterMs`) until the deadline; the
  * returned connection is live and its `hello.server.bootId` identifies this boot.
  * While nothing listens, a bare TCP connect is the probe: a protocol attempt costs ~5x
- * the CPU, and a booting fleet makes ~100 of them a second.
+ * the CPU, and a booting fleet makes ~100 of them a second. The probe runs every
+ * 150 ms, and at once when `onHint` says the process reported listening.
  */
 export async function waitForHello(opts: WaitForHelloOptions): Promise<Connection> {
+  const gap = new ProbeGap();
+  const unhint = opts.onHint?.(() => gap.hint());
+  try {
+    return await probeUntilHello(opts, gap);
+  } finally {
+    unhint?.();
+  }
+}
+
+async function probeUntilHello(opts: WaitForHelloOptions, gap: ProbeGap): Promise<Connection> {
   let lastError: unknown;
   // The last attempt found nothing listening (its error is built only if it is needed).
   let refusedLast = false;
@@ -96,7 +134,7 @@ export async function waitForHello(opts: WaitForHelloOptions): Promise<Connectio
     if (!(await accepts(opts.port, Math.min(remaining, 10_000), opts.signal))) {
       if (opts.signal.aborted) continue;
       refusedLast = true;
-      await sleep(Math.min(RETRY_MS, Math.max(0, opts.deadline - Date.now())), opts.signal);
+      await gap.sleep(Math.min(RETRY_MS, Math.max(0, opts.deadline - Date.now())), opts.signal);
       continue;
     }
     try {

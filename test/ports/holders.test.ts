@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { once } from "node:events";
+import { connect, createServer } from "node:net";
+import type { Server, Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { listeningSet, listenTable, readListeningPorts } from "../../src/ports/holders.js";
 
@@ -58,6 +60,43 @@ describe("listenTable", () => {
   it("reads empty or truncated tables as listening nowhere", () => {
     expect(listenTable(["", TCP.split("\n")[0]!]).has(5000)).toBe(false);
     expect(listenTable([TCP.slice(0, TCP.indexOf(" 0A"))]).has(5000)).toBe(false);
+  });
+
+  it("stops reading at the first row that does not listen, and still finds every listener: one opened after hundreds of connections too", async () => {
+    const servers: Server[] = [];
+    const sockets: Socket[] = [];
+    const listen = async (): Promise<Server> => {
+      const s = createServer((c) => sockets.push(c));
+      await new Promise<void>((resolve) => s.listen({ port: 0, host: "127.0.0.1" }, resolve));
+      servers.push(s);
+      return s;
+    };
+    try {
+      // Connections first (rows in other states, pages of them), then listeners.
+      const hub = await listen();
+      const hubPort = (hub.address() as { port: number }).port;
+      for (let i = 0; i < 150; i++) {
+        const c = connect({ port: hubPort, host: "127.0.0.1" });
+        sockets.push(c);
+        await once(c, "connect");
+      }
+      for (let i = 0; i < 40; i++) await listen();
+      const full = ["/proc/net/tcp", "/proc/net/tcp6"].map((f) => readFileSync(f, "latin1"));
+      const table = await readListeningPorts();
+      const reference = byRegex(full);
+      expect(reference.size).toBeGreaterThanOrEqual(41);
+      for (const s of servers) expect(table.has((s.address() as { port: number }).port)).toBe(true);
+      for (let port = 1; port < 65536; port++) expect(table.has(port)).toBe(reference.has(port));
+      // The kernel's order this relies on: no LISTEN row after a row in another state.
+      for (const text of full) {
+        const states = text.split("\n").slice(1).filter(Boolean).map((row) => row.trim().split(/\s+/)[3]);
+        const firstOther = states.findIndex((st) => st !== "0A");
+        if (firstOther !== -1) expect(states.slice(firstOther)).not.toContain("0A");
+      }
+    } finally {
+      for (const c of sockets) c.destroy();
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    }
   });
 
   it("reads the kernel's tables off the loop: a port this process listens on is found, and callers asking together share one read", async () => {
