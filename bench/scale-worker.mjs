@@ -15,6 +15,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { getHeapSpaceStatistics } from "node:v8";
 // node:http (PM2's side polls /healthz) and node:inspector (--profile) are imported where
 // they are used: an ESM import of node:http alone adds ~3 MB to the measuring process's RSS.
 
@@ -116,6 +117,10 @@ async function idleWindow(before) {
     idleCpuPct: ((c1 - c0) / CLK_TCK / ((w1 - w0) / 1000)) * 100,
     rssMb: statusMb("VmRSS"),
     hwmMb: statusMb("VmHWM"),
+    // Where the RSS is: file-backed pages (Node's own binary, shared) and V8's spaces (committed / used).
+    rssFileMb: statusMb("RssFile"),
+    rssAnonMb: statusMb("RssAnon"),
+    heapSpaces: Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, { sizeMb: x.space_size / 2 ** 20, usedMb: x.space_used_size / 2 ** 20 }])),
     eldIdle: eld(h),
   };
   if (!session) return out;

@@ -82,6 +82,11 @@ interface WorkerResult {
   rssMb?: number;
   /** VmHWM (peak RSS) at the end of the idle window, MB. */
   hwmMb?: number;
+  /** RssFile and RssAnon at the end of the idle window, MB. */
+  rssFileMb?: number;
+  rssAnonMb?: number;
+  /** V8's heap spaces at the end of the idle window (committed and used), MB. */
+  heapSpaces?: Record<string, { sizeMb: number; usedMb: number }>;
   /** Event-loop delay beyond the monitor's own interval, ms. */
   eldIdle?: { p99: number; max: number; count: number };
   eldWhole?: { p99: number; max: number; count: number };
@@ -134,8 +139,8 @@ function killLeftovers(dir: string): string[] {
   return described;
 }
 
-async function runWorker(mode: WorkerConfig["mode"], n: number, tag: string): Promise<Sample> {
-  const dir = join(base, `${mode}-${n}-${tag}`);
+async function runWorker(mode: WorkerConfig["mode"], n: number, tag: string, nodeFlags: string[] = []): Promise<Sample> {
+  const dir = join(base, `${mode}-${n}-${tag}${nodeFlags.length ? "-flags" : ""}`);
   mkdirSync(dir, { recursive: true });
   const cfg: WorkerConfig = {
     mode,
@@ -150,7 +155,7 @@ async function runWorker(mode: WorkerConfig["mode"], n: number, tag: string): Pr
     profile: opts.profile && mode !== "pm2",
   };
   const marker = `=${cfg.fleetRoot}/`;
-  const child = spawn(process.execPath, [workerPath, JSON.stringify(cfg)], {
+  const child = spawn(process.execPath, [...nodeFlags, workerPath, JSON.stringify(cfg)], {
     stdio: ["ignore", "pipe", "inherit"],
     env: mode === "pm2" ? { ...process.env, PM2_HOME: join(dir, "pm2home") } : process.env,
   });
@@ -234,6 +239,14 @@ process.on("SIGINT", cleanupAndExit);
 process.on("SIGTERM", cleanupAndExit);
 
 const samples: Record<string, Record<"clawhost" | "pm2", Sample[]>> = {};
+/**
+ * The largest N once more per run, the host under \`node --max-semi-space-size=8\` (V8's young
+ * generation capped at 8 MB per semi-space; its default on this machine is 16 MB): how much
+ * of the host's RSS is V8's young generation, which grows during the start-up and is not
+ * given back while the process idles.
+ */
+const SEMI_FLAGS = ["--max-semi-space-size=8"];
+const semi: Sample[] = [];
 let floor: Sample | undefined;
 const reap: number[] = [];
 try {
@@ -252,6 +265,12 @@ try {
             (s.eldIdle ? `, ELD p99 idle ${s.eldIdle.p99.toFixed(1)} / whole ${s.eldWhole!.p99.toFixed(1)} ms` : ""),
         );
         if (s.profileTop) console.error(`  idle-window CPU profile (self time):\n${s.profileTop.map((p) => `    ${p.pct.toFixed(1).padStart(5)} %  ${p.ms.toFixed(1).padStart(7)} ms  ${p.fn}`).join("\n")}`);
+        await sleep(2_000);
+      }
+      if (n === Math.max(...sizes) && modes.includes("clawhost") && !opts.profile) {
+        const s = await runWorker("clawhost", n, `r${r}`, SEMI_FLAGS);
+        semi.push(s);
+        console.error(`run ${r + 1} N=${n} clawhost ${SEMI_FLAGS.join(" ")}: ready ${(s.readyMs! / 1000).toFixed(2)} s, idle CPU ${s.idleCpuPct!.toFixed(2)} %, RSS ${s.rssMb!.toFixed(0)} MB`);
         await sleep(2_000);
       }
     }
@@ -341,6 +360,42 @@ ${sizes.map((n) => `| ${n} | ${growthCols.map(([, m, f, d]) => fmt(med(n, m, f),
   goalN > lo ? `\n| per added gateway (${lo} → ${goalN}) | ${growthCols.map(([, m, f, d]) => fmt(slope(m, f), d + 2)).join(" | ")} |` : ""
 }`;
 
+const space = (s: Sample, name: string): number | undefined => s.heapSpaces?.[name]?.sizeMb;
+const spaceUsed = (s: Sample, name: string): number | undefined => s.heapSpaces?.[name]?.usedMb;
+const otherSpaces = (s: Sample): number | undefined =>
+  s.heapSpaces ? Object.entries(s.heapSpaces).filter(([k]) => k !== "new_space" && k !== "old_space").reduce((a, [, v]) => a + v.sizeMb, 0) : undefined;
+const memRows: Array<[string, (s: Sample) => number | undefined, number, string]> = [
+  ["RSS at end of idle", (s) => s.rssMb, 0, " MB"],
+  ["  file-backed (RssFile: Node's binary and libraries, shared with other processes)", (s) => s.rssFileMb, 0, " MB"],
+  ["  anonymous (RssAnon)", (s) => s.rssAnonMb, 0, " MB"],
+  ["V8 young generation (new_space), committed", (s) => space(s, "new_space"), 1, " MB"],
+  ["  of it in use at that moment (garbage included)", (s) => spaceUsed(s, "new_space"), 1, " MB"],
+  ["V8 old generation (old_space), committed", (s) => space(s, "old_space"), 1, " MB"],
+  ["V8 code, trusted and large-object spaces, committed", otherSpaces, 1, " MB"],
+  ["time to all ready", (s) => sec(s.readyMs), 2, " s"],
+  ["idle CPU, host process", (s) => s.idleCpuPct, 2, " %"],
+];
+const medOf = (xs: Sample[], f: (s: Sample) => number | undefined): number | undefined => {
+  const v = xs.map(f).filter((x): x is number => x !== undefined && Number.isFinite(x));
+  return v.length ? median(v) : undefined;
+};
+const memory =
+  semi.length === 0
+    ? ""
+    : `## Where the host's memory goes (N = ${goalN})
+
+Medians of ${runs} run(s); the second column is the same host run by \`node ${SEMI_FLAGS.join(" ")}\`
+in the same runs (one more worker per run, after the two sides). V8 sizes its young generation
+from the machine's memory (here up to 16 MB per semi-space, two of them committed) and grows it
+when many objects survive its scavenges, as they do while a fleet starts; an idle process runs
+too few collections for V8 to shrink it again. An application embedding clawhost chooses its
+own V8 flags; clawhost sets none.
+
+| median | default V8 flags | \`${SEMI_FLAGS.join(" ")}\` |
+|---|---|---|
+${memRows.map(([label, f, d, u]) => `| ${label} | ${fmt(med(goalN, "clawhost", f), d, u)} | ${fmt(medOf(semi, f), d, u)} |`).join("\n")}
+`;
+
 const raw = sizes
   .flatMap((n) =>
     modes.map((m) => {
@@ -352,7 +407,7 @@ const raw = sizes
   )
   .join("\n");
 const helperNames = [...new Set(Object.values(samples).flatMap((x) => [...x.clawhost, ...x.pm2]).flatMap((s) => s.helpers.map((h) => h.replace(/^\d+ /, ""))))];
-const leftovers = Object.values(samples).flatMap((x) => [...x.clawhost, ...x.pm2]).flatMap((s) => [...s.leftovers.map(String), ...s.leftAfterExit]);
+const leftovers = [...Object.values(samples).flatMap((x) => [...x.clawhost, ...x.pm2]), ...semi].flatMap((s) => [...s.leftovers.map(String), ...s.leftAfterExit]);
 const gatewayNode = Object.values(samples).flatMap((x) => x.clawhost).find((s) => s.gatewayNode)?.gatewayNode;
 const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown CPU";
 
@@ -431,11 +486,13 @@ ${floor ? `\nThe host's CPU and RSS include the measurement floor (${fmt(floor.i
 
 ${growth}
 
+${memory}
 ## Every run
 
 | N | side | ready s | idle CPU % | RSS MB | ELD p99 idle ms | ELD p99 whole ms | stop s | exits/restarts while measured | processes left |
 |---|---|---|---|---|---|---|---|---|---|
 ${raw}
+${semi.length ? `| ${goalN} | clawhost, \`${SEMI_FLAGS.join(" ")}\` | ${semi.map((s) => fmt(sec(s.readyMs), 2)).join(", ")} | ${semi.map((s) => fmt(s.idleCpuPct, 2)).join(", ")} | ${semi.map((s) => fmt(s.rssMb, 0)).join(", ")} | ${semi.map((s) => fmt(s.eldIdle?.p99, 1)).join(", ")} | ${semi.map((s) => fmt(s.eldWhole?.p99, 1)).join(", ")} | ${semi.map((s) => fmt(sec(s.stopMs), 2)).join(", ")} | ${semi.map((s) => s.incidents ?? 0).join(", ")} | ${semi.map((s) => s.leftovers.length + s.leftAfterExit.length).join(", ")} |` : ""}
 
 ${leftovers.length ? `**Processes left behind (killed by the bench):** ${leftovers.join("; ")}` : "No gateway, broker, watchdog or PM2 process was left after any run."}
 `;
