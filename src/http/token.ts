@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { ClawhostError } from "../index.js";
 
@@ -30,14 +30,38 @@ export function loadOrCreateToken(path: string): string {
   const token = randomBytes(32).toString("hex");
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    // wx: two servers starting at once never overwrite each other's token.
-    writeFileSync(path, `${token}\n`, { mode: 0o600, flag: "wx" });
-    chmodSync(path, 0o600);
+    publishOnce(path, `${token}\n`);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EEXIST") return loadOrCreateToken(path);
     throw tokenError(path, err);
   }
   return token;
+}
+
+/**
+ * `text` at `path`, whole or not at all, unless `path` exists (then EEXIST): written to a
+ * private temp file, synced, then hard-linked into place (link never replaces a file). Two
+ * servers starting at once never overwrite each other's token, and a crash mid-write
+ * leaves no half-written token file.
+ */
+function publishOnce(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const fd = openSync(tmp, "wx", 0o600);
+  try {
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    linkSync(tmp, path);
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Already gone.
+    }
+  }
 }
 
 function tokenError(path: string, err: unknown): unknown {

@@ -1,6 +1,6 @@
 // The built `clawhost` bin against the fault-injection gateway: every exit code, a detached
 // fleet controlled by later invocations, a crash in ps, config, in-place restart, logs, down.
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { execFile } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -288,6 +288,29 @@ describe("a foreground up", () => {
     }
     expect((await clawhost(cwd, ["-f", "fg.json5", "down"])).code).toBe(0);
     expect(leasesOf(leaseDir, join(cwd, "fg"))).toEqual([]);
+  });
+
+  it("serve with a token file others can read: refused with CLAWHOST_PATH_UNSAFE, the process ends, nothing listens, nothing started", async () => {
+    writeFleet(cwd, { root: "./unsafe", leaseDir, ports: FOREGROUND, openclaw: { bin: FAKE_OPENCLAW }, gateways: { a: {} } }, "unsafe.json5");
+    const tokenFile = join(tmp.dir, "loose-api.token");
+    writeFileSync(tokenFile, `${"k".repeat(64)}\n`);
+    chmodSync(tokenFile, 0o644);
+    // A port of its own, so "nothing listens there afterwards" is about this server only.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen({ port: 0, host: "127.0.0.1" }, r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    const r = await clawhost(cwd, ["-f", "unsafe.json5", "serve", "--port", String(port), "--token-file", tokenFile]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("CLAWHOST_PATH_UNSAFE");
+    const free = createServer();
+    await new Promise<void>((resolve, reject) => {
+      free.once("error", reject);
+      free.listen({ port, host: "127.0.0.1", exclusive: true }, resolve);
+    });
+    await new Promise((resolve) => free.close(resolve));
+    expect(processesUnder([join(cwd, "unsafe")])).toEqual([]);
+    expect((await clawhost(cwd, ["-f", "unsafe.json5", "down"])).code).toBe(0);
   });
 
   it("a second Ctrl-C forces: a gateway that ignores SIGTERM is killed without waiting for the grace", async () => {

@@ -1,6 +1,8 @@
 // clawhost/http against the fault-injection gateway, over a real HTTP server: auth, Host check,
 // routes, errors, SSE resume across restarts, logs, metrics, OpenAPI; no secret in any body.
-import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
@@ -115,6 +117,25 @@ describe("secure by default", () => {
     const fresh = join(tmp.dir, "new", "dir", "api.token");
     expect(loadOrCreateToken(fresh)).toBe(loadOrCreateToken(fresh));
     expect([statSync(fresh).mode & 0o777, statSync(join(tmp.dir, "new", "dir")).mode & 0o777]).toEqual([0o600, 0o700]);
+  });
+
+  it("a token file created by 6 processes at once: one token for all, whole, and no temp file left", async () => {
+    const dir = join(tmp.dir, "race");
+    const file = join(dir, "api.token");
+    const src = `import { loadOrCreateToken } from "clawhost/http"; process.stdout.write(loadOrCreateToken(${JSON.stringify(file)}));`;
+    const tokens = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const child = spawn(process.execPath, ["--input-type=module", "-e", src], { cwd: process.cwd(), stdio: ["ignore", "pipe", "inherit"] });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        await once(child, "exit");
+        return out;
+      }),
+    );
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).toMatch(/^[0-9a-f]{64}$/);
+    expect(readFileSync(file, "utf8")).toBe(`${tokens[0]}\n`);
+    expect(readdirSync(dir)).toEqual(["api.token"]);
   });
 
   it("answers 401 without the token, with another one, or another scheme, on every route", async () => {

@@ -50,8 +50,15 @@ export function serveCommand(program: Command): void {
             server.listen(opts.port, opts.host, () => resolve());
           });
           const port = (server.address() as AddressInfo).port;
-          // The Host check needs the bound port: the handler is made once it is known.
-          handler = createHttpHandler(s.host, { port, dashboard: true, allowedHosts: opts.allowHost, ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
+          // The Host check needs the bound port: the handler is made once it is known. A
+          // handler that cannot be made (a token file others can read, a bad --allow-host)
+          // leaves no listening socket behind.
+          try {
+            handler = createHttpHandler(s.host, { port, dashboard: true, allowedHosts: opts.allowHost, ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
+          } catch (err) {
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+            throw err;
+          }
           const shown = opts.host.includes(":") ? `[${opts.host}]` : opts.host === "0.0.0.0" ? "127.0.0.1" : opts.host;
           say(`serving http://${shown}:${port}/ (API and dashboard); token in ${handler.tokenFile}`);
           return async () => {
