@@ -290,7 +290,7 @@ describe("a foreground up", () => {
     expect(leasesOf(leaseDir, join(cwd, "fg"))).toEqual([]);
   });
 
-  it("serve with a token file others can read: refused with CLAWHOST_PATH_UNSAFE, the process ends, nothing listens, nothing started", async () => {
+  it("serve with a token file others can read: refused with the fix, nothing listens, nothing started", async () => {
     writeFleet(cwd, { root: "./unsafe", leaseDir, ports: FOREGROUND, openclaw: { bin: FAKE_OPENCLAW }, gateways: { a: {} } }, "unsafe.json5");
     const tokenFile = join(tmp.dir, "loose-api.token");
     writeFileSync(tokenFile, `${"k".repeat(64)}\n`);
@@ -301,8 +301,8 @@ describe("a foreground up", () => {
     const port = (probe.address() as { port: number }).port;
     await new Promise((r) => probe.close(r));
     const r = await clawhost(cwd, ["-f", "unsafe.json5", "serve", "--port", String(port), "--token-file", tokenFile]);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain("CLAWHOST_PATH_UNSAFE");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the API token file ${tokenFile} can be read by other users. Fix: chmod 600 ${tokenFile}`);
     const free = createServer();
     await new Promise<void>((resolve, reject) => {
       free.once("error", reject);
