@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { closeSync, fstatSync, openSync, readFileSync, readSync, watch, writeFileSync } from "node:fs";
+import { giveBackReadBuffer, takeReadBuffer } from "../fs/read-buffers.js";
 
 /** Where a line of a followed file goes. */
 export type FileLineSink = (line: string) => void;
@@ -90,7 +91,6 @@ export function followFile(path: string, offset: number, onLine: FileLineSink, f
   let freed = 0;
   let freeing = false;
   let stopped = false;
-  const buf = Buffer.alloc(64 * 1024);
   const freeRead = (): void => {
     const upTo = Math.floor((pos - Buffer.byteLength(partial)) / PAGE) * PAGE;
     if (!free || freeing || stopped || upTo - freed < free.afterBytes) return;
@@ -111,6 +111,8 @@ export function followFile(path: string, offset: number, onLine: FileLineSink, f
     } catch {
       return;
     }
+    // Synchronous reads: the buffer is back in the shared pool before anything else runs.
+    const buf = takeReadBuffer();
     try {
       ino = fstatSync(fd).ino;
       for (;;) {
@@ -121,6 +123,7 @@ export function followFile(path: string, offset: number, onLine: FileLineSink, f
       }
     } finally {
       closeSync(fd);
+      giveBackReadBuffer(buf);
     }
     const lines = partial.split("\n");
     partial = lines.pop() ?? "";

@@ -4,6 +4,7 @@ import { open, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, extname } from "node:path";
 import { StringDecoder } from "node:string_decoder";
+import { giveBackReadBuffer, takeReadBuffer } from "../../fs/read-buffers.js";
 
 /** Rotated files OpenClaw keeps beside its active log file (`MAX_ROTATED_LOG_FILES`). */
 export const OPENCLAW_ROTATED_FILES = 5;
@@ -19,7 +20,6 @@ export function openclawRotatedPath(file: string, index: number): string {
 
 // A line longer than this without a newline is passed on in pieces: memory stays bounded.
 const MAX_PARTIAL_CHARS = 1024 * 1024;
-const CHUNK_BYTES = 64 * 1024;
 
 /** What a {@link FileTail} follows and where its lines go. */
 export interface FileTailInit {
@@ -133,6 +133,7 @@ export class FileTail {
           this.#init.onError?.(err);
         }
       } while (this.#again && !this.#closed);
+      if (this.#chunk) giveBackReadBuffer(this.#chunk);
       this.#chunk = undefined;
       this.#draining = undefined;
     })();
@@ -174,7 +175,7 @@ export class FileTail {
   async #readToEnd(): Promise<void> {
     const fh = this.#fh!;
     for (;;) {
-      const buf = (this.#chunk ??= Buffer.allocUnsafe(CHUNK_BYTES));
+      const buf = (this.#chunk ??= takeReadBuffer());
       const { bytesRead } = await fh.read(buf, 0, buf.length, this.#pos);
       if (bytesRead <= 0) return;
       this.#pos += bytesRead;
@@ -205,7 +206,7 @@ export class FileTail {
       try {
         let pos = 0;
         for (;;) {
-          const buf = (this.#chunk ??= Buffer.allocUnsafe(CHUNK_BYTES));
+          const buf = (this.#chunk ??= takeReadBuffer());
           const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
           if (bytesRead <= 0) break;
           pos += bytesRead;

@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test, vi } from "vitest";
+import { giveBackReadBuffer, takeReadBuffer } from "../../../src/fs/read-buffers.js";
 import { FileTail, openclawRotatedPath } from "../../../src/observe/logs/tail.js";
 import { DEADLINE_MS, makeTmp } from "../../helpers.js";
 
@@ -158,5 +159,33 @@ describe("FileTail", () => {
     await missing.tail.start();
     expect((missing.errors[0] as NodeJS.ErrnoException).code).toBe("ENOENT");
     await missing.tail.close();
+  });
+  test("a drain per appended line reads into the process's shared buffers: 300 drains allocate no 64 KiB buffer each", async () => {
+    const file = freshFile();
+    writeFileSync(file, "");
+    const c = collect(file);
+    await c.tail.start();
+    const big = (size: number): boolean => size >= 64 * 1024;
+    const unsafe = vi.spyOn(Buffer, "allocUnsafe");
+    const slow = vi.spyOn(Buffer, "allocUnsafeSlow");
+    try {
+      // Each line waits for its own drain: the tail reads once per change, as with OpenClaw's line-at-a-time log.
+      for (let i = 1; i <= 300; i++) {
+        appendFileSync(file, `line ${i}\n`);
+        await c.until(i);
+        await c.tail.settled();
+      }
+      const allocations = [...unsafe.mock.calls, ...slow.mock.calls].filter(([size]) => big(size)).length;
+      // At most the pool's first buffer (none when an earlier reader left one in it).
+      expect(allocations).toBeLessThanOrEqual(1);
+    } finally {
+      unsafe.mockRestore();
+      slow.mockRestore();
+      await c.tail.close();
+    }
+    expect(c.lines).toEqual(expectedLines(1, 300));
+    const buf = takeReadBuffer();
+    expect(buf.length).toBe(64 * 1024);
+    giveBackReadBuffer(buf);
   });
 });
