@@ -57,12 +57,12 @@ export interface LeaseGrant {
  */
 const heldInProcess = new Map<string, LeaseRegistry>();
 
-/** OpenClaw's own default blocks (18789 and the rescue/dev default 19001), kept clear. */
-/** `<root>/<name>` as \`path.join\` gives it, for a normal absolute root and a plain name. */
+/** `<root>/<name>` as `path.join` gives it, for a normal absolute root and a plain name. */
 function childPath(root: string, name: string): string {
   return root.endsWith("/") ? root + name : `${root}/${name}`;
 }
 
+/** OpenClaw's own default blocks (18789 and the rescue/dev default 19001), kept clear. */
 const OPENCLAW_DEFAULT_BLOCKS: readonly PortRange[] = [blockOf(18789), blockOf(19001)];
 
 /** Per-user lease directory: `$XDG_RUNTIME_DIR/clawhost`, else `<tmpdir>/clawhost-<uid>`. */
