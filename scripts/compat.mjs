@@ -1,4 +1,4 @@
-// npm run test:compat -- <version> [--install-only | vitest args...]
+// npm run test:compat -- <version> [--install-only | --write-lock | vitest args...]
 //
 // Runs the real-gateway contract, supervision and config suites against another OpenClaw
 // release than the pinned devDependency. The release is installed from the npm registry
@@ -6,8 +6,13 @@
 // reused while that install is complete (its marker file is written last, and the directory
 // only appears under its final name once the marker is in it). The suites get it through
 // CLAWHOST_TEST_OPENCLAW_BIN (test/helpers.ts: REAL_OPENCLAW).
+//
+// The install is locked: scripts/compat-locks/openclaw-<version>.json is the package-lock of
+// that release's whole tree, installed with `npm ci`, so every machine tests the same code.
+// `--write-lock` resolves the release afresh (`npm install`) and writes its lock there.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,9 +30,10 @@ function fail(msg) {
 }
 
 const [version, ...rest] = process.argv.slice(2);
-if (!version || !semver.valid(version)) fail(`usage: npm run test:compat -- <openclaw version, e.g. 2026.8.2> [--install-only | vitest args]; got ${version ?? "nothing"}.`);
-const installOnly = rest.includes("--install-only");
-const vitestArgs = rest.filter((a) => a !== "--install-only");
+if (!version || !semver.valid(version)) fail(`usage: npm run test:compat -- <openclaw version, e.g. 2026.8.2> [--install-only | --write-lock | vitest args]; got ${version ?? "nothing"}.`);
+const installOnly = rest.includes("--install-only") || rest.includes("--write-lock");
+const writeLock = rest.includes("--write-lock");
+const vitestArgs = rest.filter((a) => a !== "--install-only" && a !== "--write-lock");
 
 // Built by the npm script just before: the range clawhost itself enforces.
 const { SUPPORTED_OPENCLAW } = await import(join(root, "dist", "index.js"));
@@ -45,7 +51,17 @@ const installedVersion = (base) => {
     return undefined;
   }
 };
-const complete = (base) => existsSync(join(base, MARKER)) && installedVersion(base) === version;
+const lockFile = join(root, "scripts", "compat-locks", `openclaw-${version}.json`);
+const lockHash = () => (existsSync(lockFile) ? createHash("sha256").update(readFileSync(lockFile)).digest("hex") : null);
+const markerOf = (base) => {
+  try {
+    return JSON.parse(readFileSync(join(base, MARKER), "utf8"));
+  } catch {
+    return undefined;
+  }
+};
+// Complete, and installed from the lock as it is now (a changed lock installs again).
+const complete = (base) => installedVersion(base) === version && markerOf(base) !== undefined && (markerOf(base).lock ?? null) === lockHash() && !writeLock;
 
 /** This process's env without what `npm run` adds about the clawhost package itself. */
 function npmEnv() {
@@ -97,17 +113,26 @@ function install() {
   mkdirSync(partial);
   const t0 = performance.now();
   const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : ["npm", []];
-  const args = [...npm[1], "install", "--prefix", partial, "--no-save", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel", "warn", `openclaw@${version}`];
-  say(`installing openclaw@${version} into ${dir}`);
+  writeFileSync(join(partial, "package.json"), `${JSON.stringify({ name: "clawhost-compat", private: true, dependencies: { openclaw: version } }, null, 2)}\n`);
+  const locked = existsSync(lockFile) && !writeLock;
+  if (locked) copyFileSync(lockFile, join(partial, "package-lock.json"));
+  const command = locked ? "ci" : "install";
+  const args = [...npm[1], command, "--prefix", partial, "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel", "warn"];
+  say(`installing openclaw@${version} into ${dir} (${locked ? `npm ci from ${lockFile}` : "npm install: not locked"})`);
   const r = spawnSync(npm[0], args, { stdio: "inherit", env: npmEnv() });
   if (r.status !== 0) {
     rmSync(partial, { recursive: true, force: true });
-    fail(`npm install openclaw@${version} failed (exit ${r.status ?? r.signal}).`);
+    fail(`npm ${command} of openclaw@${version} failed (exit ${r.status ?? r.signal}).`);
+  }
+  if (writeLock) {
+    mkdirSync(dirname(lockFile), { recursive: true });
+    copyFileSync(join(partial, "package-lock.json"), lockFile);
+    say(`wrote ${lockFile}`);
   }
   if (installedVersion(partial) !== version) fail(`npm installed openclaw ${installedVersion(partial)} instead of ${version}.`);
   runLifecycle(partial);
   const installMs = Math.round(performance.now() - t0);
-  writeFileSync(join(partial, MARKER), `${JSON.stringify({ version, node: process.versions.node, installedAt: new Date().toISOString(), installMs }, null, 2)}\n`);
+  writeFileSync(join(partial, MARKER), `${JSON.stringify({ version, lock: lockHash(), node: process.versions.node, installedAt: new Date().toISOString(), installMs }, null, 2)}\n`);
   // An incomplete install by other means (no marker) is replaced; a complete one that a
   // concurrent run renamed into place first wins.
   if (existsSync(dir) && !complete(dir)) rmSync(dir, { recursive: true, force: true });
