@@ -180,8 +180,8 @@ async function runClawhost() {
   send({ type: "idle-start", supervisorPid: process.pid });
   const idle = await idleWindow(before);
   send({ type: "idle-end" });
-  const after = monitorEventLoopDelay({ resolution: RES });
-  after.enable();
+  // Its first tick only sets the reference point: enabled, and that tick passed, before the stop.
+  const after = await monitor();
   const idleIncidents = incidents;
   const ts = performance.now();
   await host.stopAll();
