@@ -387,8 +387,8 @@ const memory =
 Medians of ${runs} run(s); the second column is the same host run by \`node ${SEMI_FLAGS.join(" ")}\`
 in the same runs (one more worker per run, after the two sides). V8 sizes its young generation
 from the machine's memory (here up to 16 MB per semi-space, two of them committed) and grows it
-when many objects survive its scavenges, as they do while a fleet starts; an idle process runs
-too few collections for V8 to shrink it again. An application embedding clawhost chooses its
+when many objects survive its scavenges, as they do while a fleet starts. With the defaults it
+stayed at its maximum through the idle window; with the cap, V8 had shrunk it by then. An application embedding clawhost chooses its
 own V8 flags; clawhost sets none.
 
 | median | default V8 flags | \`${SEMI_FLAGS.join(" ")}\` |
@@ -458,8 +458,8 @@ ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.vers
 - **Event-loop delay** (clawhost only: PM2's daemon is another process):
   \`monitorEventLoopDelay({ resolution: ${RESOLUTION_MS} })\`, one monitor at a time (each is a timer of its own
   in the measured process): one from before \`new GatewayHost()\` until the idle window, one over the
-  window, one from its end until \`stopAll()\` resolves; the whole run is the three histograms added
-  together. Node records whole timer intervals; the figures here are that minus the
+  window, one from its end until \`stopAll()\` resolves; the whole run's p99 is the least recorded
+  delay at which the three parts' distributions, weighted by their counts, reach 99 %. Node records whole timer intervals; the figures here are that minus the
   ${RESOLUTION_MS} ms resolution (the delay itself). The bench's own modules for PM2's side and the
   profiler (\`node:http\`, \`node:inspector\`) are loaded only where they are used.
 - **Stop**: the call until it resolves, and until no process carrying the fleet's directory in
