@@ -388,7 +388,7 @@ Medians of ${runs} run(s); the second column is the same host run by \`node ${SE
 in the same runs (one more worker per run, after the two sides). V8 sizes its young generation
 from the machine's memory (here up to 16 MB per semi-space, two of them committed) and grows it
 when many objects survive its scavenges, as they do while a fleet starts. With the defaults it
-stayed at its maximum through the idle window; with the cap, V8 had shrunk it by then. An application embedding clawhost chooses its
+stayed at its maximum through the idle window; with the cap it was down to its minimum by then (median). An application embedding clawhost chooses its
 own V8 flags; clawhost sets none.
 
 | median | default V8 flags | \`${SEMI_FLAGS.join(" ")}\` |
