@@ -41,24 +41,34 @@ function hexAt(text: Text, from: number, to: number): number {
   return n;
 }
 
+/** {@link rowState}: a row in another state than LISTEN, or one that does not read as a socket row. */
+const NOT_LISTENING = -1;
+const UNREADABLE = -2;
+
 /**
- * Calls `fn(port, rowStart)` for every LISTEN (`0A`) row of a table, read by offsets
- * without a string or match per row (the tables also list every established socket:
- * hundreds of rows for a fleet, read at every start and add).
+ * The row `text[row, end)`: its local port when it is a LISTEN (`0A`) row, else
+ * {@link NOT_LISTENING} or {@link UNREADABLE}. Read by offsets, without a string or a
+ * match per row (the tables also list every established socket: hundreds of rows for a
+ * fleet, read at every start and add).
  */
+function rowState(text: Text, row: number, end: number): number {
+  // "  sl: local:PORT remote:PORT st ..."
+  const colon = find(text, 58, row);
+  const localEnd = colon === -1 || colon > end ? -1 : find(text, SPACE, colon + 2);
+  const remoteEnd = localEnd === -1 || localEnd > end ? -1 : find(text, SPACE, localEnd + 1);
+  if (remoteEnd === -1 || remoteEnd + 2 >= end) return UNREADABLE;
+  return codeAt(text, remoteEnd + 1) === 48 && codeAt(text, remoteEnd + 2) === 65 ? hexAt(text, localEnd - 4, localEnd) : NOT_LISTENING;
+}
+
+/** Calls `fn(port, rowStart)` for every LISTEN row of a table (its header line skipped). */
 function eachListenRow(text: Text, fn: (port: number, row: number) => void): void {
   const length = text.length;
   let row = find(text, NL, 0) + 1;
   while (row > 0 && row < length) {
     const next = find(text, NL, row);
     const end = next === -1 ? length : next;
-    // "  sl: local:PORT remote:PORT st ..."
-    const colon = find(text, 58, row);
-    const localEnd = colon === -1 ? -1 : find(text, SPACE, colon + 2);
-    const remoteEnd = localEnd === -1 ? -1 : find(text, SPACE, localEnd + 1);
-    if (remoteEnd !== -1 && remoteEnd + 2 < end && codeAt(text, remoteEnd + 1) === 48 && codeAt(text, remoteEnd + 2) === 65) {
-      fn(hexAt(text, localEnd - 4, localEnd), row);
-    }
+    const port = rowState(text, row, end);
+    if (port >= 0) fn(port, row);
     row = next + 1;
   }
 }
@@ -118,11 +128,7 @@ function endOfListeners(text: Buffer, from: number, to: number): { end: number; 
   for (;;) {
     const nl = text.indexOf(NL, row);
     if (nl === -1 || nl >= to) return { end: -1, next: row };
-    // "  sl: local:PORT remote:PORT st ..."
-    const colon = text.indexOf(58, row);
-    const localEnd = colon === -1 || colon > nl ? -1 : text.indexOf(SPACE, colon + 2);
-    const remoteEnd = localEnd === -1 || localEnd > nl ? -1 : text.indexOf(SPACE, localEnd + 1);
-    if (remoteEnd !== -1 && remoteEnd + 2 < nl && !(text[remoteEnd + 1] === 48 && text[remoteEnd + 2] === 65)) return { end: row, next: row };
+    if (rowState(text, row, nl) === NOT_LISTENING) return { end: row, next: row };
     row = nl + 1;
   }
 }
