@@ -61,7 +61,10 @@ const markerOf = (base) => {
   }
 };
 // Complete, and installed from the lock as it is now (a changed lock installs again).
-const complete = (base) => installedVersion(base) === version && markerOf(base) !== undefined && (markerOf(base).lock ?? null) === lockHash() && !writeLock;
+const complete = (base) => {
+  const marker = markerOf(base);
+  return !writeLock && installedVersion(base) === version && marker !== undefined && (marker.lock ?? null) === lockHash();
+};
 
 /** This process's env without what `npm run` adds about the clawhost package itself. */
 function npmEnv() {
@@ -147,7 +150,7 @@ function install() {
 
 const t0 = performance.now();
 if (complete(dir)) {
-  const marker = JSON.parse(readFileSync(join(dir, MARKER), "utf8"));
+  const marker = markerOf(dir);
   say(`reusing openclaw@${version} from ${dir} (installed ${marker.installedAt}), checked in ${seconds(performance.now() - t0)}`);
 } else {
   install();
