@@ -26,6 +26,8 @@ export interface SoakWorkerConfig {
   burst: number;
   /** How long a gateway gets to be ready again after a fault (and for the first start). */
   recoveryDeadlineMs: number;
+  /** Run the host process with --expose-gc and force a full collection after each sample's readings. */
+  forcedGc?: boolean;
 }
 
 /** One sample of the host process (and, from the parent, its watchdog). */
@@ -58,6 +60,8 @@ export interface SoakSample {
   events: Record<string, number>;
   logLines: number;
   logBytes: number;
+  /** With forcedGc: heapUsed and RSS right after the full collection that follows the sample's readings. */
+  afterGc?: { heapUsedMb: number; rssMb: number };
   /** Added by the parent: RSS of the host's watchdog process. */
   watchdogRssMb?: number;
 }
@@ -278,6 +282,15 @@ export function renderSoakReport(run: SoakRun): string {
   const extLast = medOf(lastS, (s) => s.externalMb);
   const rssSlope = slope(after.map((s) => [s.atS / 3600, s.rssMb]));
   const heapSlope = slope(after.map((s) => [s.atS / 3600, s.heapUsedMb]));
+  // With --gc: what the host retains (heap after a full collection) and its RSS right after one.
+  const gcd = (ss: SoakSample[]): Array<NonNullable<SoakSample["afterGc"]>> => ss.flatMap((s) => (s.afterGc ? [s.afterGc] : []));
+  const forced = c.forcedGc === true;
+  const keptWarm = median(gcd(warmS).map((g) => g.heapUsedMb));
+  const keptLast = median(gcd(lastS).map((g) => g.heapUsedMb));
+  const gcRssWarm = median(gcd(warmS).map((g) => g.rssMb));
+  const gcRssLast = median(gcd(lastS).map((g) => g.rssMb));
+  const keptSlope = slope(after.flatMap((s) => (s.afterGc ? [[s.atS / 3600, s.afterGc.heapUsedMb] as [number, number]] : [])));
+  const gcRssSlope = slope(after.flatMap((s) => (s.afterGc ? [[s.atS / 3600, s.afterGc.rssMb] as [number, number]] : [])));
   // Samples without the validator: after it was first released (before, the host had never compiled the schema).
   const firstRelease = Math.min(...(result?.validators ?? []).map((v) => v.exitedAtS ?? Number.POSITIVE_INFINITY));
   const withV = after.filter((s) => s.validatorAlive);
@@ -361,7 +374,11 @@ ${run.error ? `\n**The run failed:** \`${run.error.split("\n")[0]}\`; the figure
   - Each recovery is awaited on events with a deadline of ${c.recoveryDeadlineMs / 1000} s; a gateway not ready by then
     is a **miss** (and the bench calls \`start()\` so the soak goes on).
 - **Samples** every ${c.sampleMs / 1000} s, inside the host process: \`VmRSS\`, \`process.memoryUsage()\`
-  (heapUsed, heapTotal, external; no forced GC), listeners (sum of \`listenerCount\` over \`eventNames()\`
+  (heapUsed, heapTotal, external; ${
+    forced
+      ? "then, with `--gc`, the host runs under `--expose-gc`: after these readings it forces a full collection and records heapUsed and RSS again, so\n  the *after a full GC* figures tell what the host retains, and the next sample's plain readings follow a collection 10 s earlier"
+      : "no forced GC"
+  }), listeners (sum of \`listenerCount\` over \`eventNames()\`
   of the host and both gateways; the bench's own momentary waits subtracted), \`process.getActiveResourcesInfo()\`
   (ref'd handles and requests only: clawhost's timers and the idle validator process are unref'd and do not
   appear), open fds (\`/proc/self/fd\`), threads (\`/proc/self/status\`), the config validator (a child
@@ -421,10 +438,18 @@ ${rows.join("\n")}
 | RSS (median) | ${fmt(rssWarm, 1, " MB")} | ${fmt(rssLast, 1, " MB")} | ${signed(diff(rssWarm, rssLast), 1, " MB")}${pct(rssWarm, rssLast)} |
 | heapUsed (median) | ${fmt(heapWarm, 1, " MB")} | ${fmt(heapLast, 1, " MB")} | ${signed(diff(heapWarm, heapLast), 1, " MB")}${pct(heapWarm, heapLast)} |
 | external (median) | ${fmt(extWarm, 1, " MB")} | ${fmt(extLast, 1, " MB")} | ${signed(diff(extWarm, extLast), 1, " MB")}${pct(extWarm, extLast)} |
-| samples with the validator alive | ${warmS.filter((s) => s.validatorAlive).length} of ${warmS.length} | ${lastS.filter((s) => s.validatorAlive).length} of ${lastS.length} | |
+${
+  forced
+    ? `| heapUsed after a full GC (median) | ${fmt(keptWarm, 1, " MB")} | ${fmt(keptLast, 1, " MB")} | ${signed(diff(keptWarm, keptLast), 1, " MB")}${pct(keptWarm, keptLast)} |
+| RSS after a full GC (median) | ${fmt(gcRssWarm, 1, " MB")} | ${fmt(gcRssLast, 1, " MB")} | ${signed(diff(gcRssWarm, gcRssLast), 1, " MB")}${pct(gcRssWarm, gcRssLast)} |
+`
+    : ""
+}| samples with the validator alive | ${warmS.filter((s) => s.validatorAlive).length} of ${warmS.length} | ${lastS.filter((s) => s.validatorAlive).length} of ${lastS.length} | |
 | watchdog RSS (median) | ${fmt(medOf(warmS.filter((s) => s.watchdogRssMb !== undefined), (s) => s.watchdogRssMb!), 1, " MB")} | ${fmt(medOf(lastS.filter((s) => s.watchdogRssMb !== undefined), (s) => s.watchdogRssMb!), 1, " MB")} | |
 
-Least-squares slope from the warm-up's start to the end: RSS ${signed(rssSlope, 1, " MB/h")}, heapUsed ${signed(heapSlope, 1, " MB/h")}
+Least-squares slope from the warm-up's start to the end: RSS ${signed(rssSlope, 1, " MB/h")}, heapUsed ${signed(heapSlope, 1, " MB/h")}${
+  forced ? `, heapUsed after a full GC ${signed(keptSlope, 1, " MB/h")}, RSS after a full GC ${signed(gcRssSlope, 1, " MB/h")}` : ""
+}
 (over ${after.length} samples; the validator's compile-and-release cycles make RSS saw, so read the slope with the table).
 ${
   rssWarm === undefined || rssLast === undefined

@@ -248,6 +248,11 @@ function sample(): SoakSample {
     logBytes,
   };
   eld.reset();
+  if (cfg.forcedGc) {
+    // The readings above are the host's as it runs; this one tells what it retains.
+    (globalThis as { gc?: () => void }).gc!();
+    s.afterGc = { heapUsedMb: mb(process.memoryUsage().heapUsed), rssMb: Math.round((status().rssKb / 1024) * 10) / 10 };
+  }
   samples.push(s);
   return s;
 }

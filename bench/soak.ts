@@ -6,7 +6,8 @@
 // nothing left. Writes bench/reports/soak.md (real openclaw, >= 30 min) or soak.smoke.md.
 // Run: npm run bench:soak                                  (real openclaw, 30 min)
 //      npm run bench:soak -- --fake --minutes 2            (smoke: the fake gateway)
-//      options: --minutes <m> (30) --fake --seed <n> --gap <min-max s> (45-90) --sample <s> (10)
+//      npm run bench:soak -- --gc                          (a full GC after each sample: bench/reports/soak.gc.md)
+//      options: --minutes <m> (30) --fake --gc --seed <n> --gap <min-max s> (45-90) --sample <s> (10)
 //               --burst <n> (40) --deadline <s> (180) --liveness-ms <interval> --out <file> --data <json>
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -22,6 +23,7 @@ const { values: opts } = parseArgs({
   options: {
     minutes: { type: "string", default: "30" },
     fake: { type: "boolean", default: false },
+    gc: { type: "boolean", default: false },
     seed: { type: "string" },
     gap: { type: "string", default: "45-90" },
     sample: { type: "string", default: "10" },
@@ -41,7 +43,7 @@ const seed = opts.seed === undefined ? (Date.now() ^ (process.pid << 16)) >>> 0 
 // leaseDir cannot see other hosts' leases, so the range must be one nobody else uses.
 const PORTS = { from: 3_000, to: 4_999 };
 const smoke = opts.fake || minutes < 30;
-const outFile = opts.out ?? new URL(`./reports/${smoke ? "soak.smoke.md" : "soak.md"}`, import.meta.url).pathname;
+const outFile = opts.out ?? new URL(`./reports/soak${opts.gc ? ".gc" : ""}${smoke ? ".smoke" : ""}.md`, import.meta.url).pathname;
 const workerPath = new URL("./soak-worker.ts", import.meta.url).pathname;
 const fakeBin = new URL("../test/fixtures/fake-openclaw/openclaw.mjs", import.meta.url).pathname;
 
@@ -59,6 +61,7 @@ const workerCfg: SoakWorkerConfig = {
   gapS,
   burst: Number(opts.burst),
   recoveryDeadlineMs: Number(opts.deadline) * 1000,
+  ...(opts.gc ? { forcedGc: true } : {}),
 };
 mkdirSync(workerCfg.root, { recursive: true, mode: 0o700 });
 mkdirSync(workerCfg.leaseDir, { recursive: true, mode: 0o700 });
@@ -74,7 +77,7 @@ const clock = (): string => {
   return `${String(Math.floor(s / 60)).padStart(2)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
 };
 
-const child = spawn(process.execPath, [workerPath, JSON.stringify(workerCfg)], { stdio: ["ignore", "pipe", "inherit"] });
+const child = spawn(process.execPath, [...(opts.gc ? ["--expose-gc"] : []), workerPath, JSON.stringify(workerCfg)], { stdio: ["ignore", "pipe", "inherit"] });
 const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
 let interrupted = false;
 const interrupt = (): void => {
