@@ -17,6 +17,8 @@ export interface FreeRead {
   onError(err: unknown): void;
 }
 
+const NO_BYTES = Buffer.alloc(0);
+
 /** Punches are whole pages: a partial one is zeroed, not freed. */
 const PAGE = 4096;
 
@@ -86,13 +88,15 @@ function lineStartAfter(path: string, from: number, size: number): number {
  */
 export function followFile(path: string, offset: number, onLine: FileLineSink, free?: FreeRead): () => void {
   let pos = offset;
-  let partial = "";
+  // The bytes after the last newline read: kept as bytes, since a read may end inside a
+  // character (offsets count bytes, and a newline never falls inside one).
+  let partial: Buffer = NO_BYTES;
   let ino: number | undefined;
   let freed = 0;
   let freeing = false;
   let stopped = false;
   const freeRead = (): void => {
-    const upTo = Math.floor((pos - Buffer.byteLength(partial)) / PAGE) * PAGE;
+    const upTo = Math.floor((pos - partial.length) / PAGE) * PAGE;
     if (!free || freeing || stopped || upTo - freed < free.afterBytes) return;
     freeing = true;
     execFile("fallocate", ["--punch-hole", "--offset", "0", "--length", String(upTo), path], { timeout: 10_000 }, (err) => {
@@ -113,20 +117,27 @@ export function followFile(path: string, offset: number, onLine: FileLineSink, f
     }
     // Synchronous reads: the buffer is back in the shared pool before anything else runs.
     const buf = takeReadBuffer();
+    const lines: string[] = [];
     try {
       ino = fstatSync(fd).ino;
       for (;;) {
         const n = readSync(fd, buf, 0, buf.length, pos);
         if (n <= 0) break;
         pos += n;
-        partial += buf.subarray(0, n).toString("utf8");
+        const chunk = buf.subarray(0, n);
+        let start = 0;
+        for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+          lines.push(partial.length === 0 ? chunk.toString("utf8", start, nl) : Buffer.concat([partial, chunk.subarray(start, nl)]).toString("utf8"));
+          partial = NO_BYTES;
+          start = nl + 1;
+        }
+        // Copied: the read buffer goes back to the pool.
+        if (start < n) partial = Buffer.concat([partial, chunk.subarray(start)]);
       }
     } finally {
       closeSync(fd);
       giveBackReadBuffer(buf);
     }
-    const lines = partial.split("\n");
-    partial = lines.pop() ?? "";
     for (const line of lines) onLine(line);
     freeRead();
   };
@@ -142,7 +153,7 @@ export function followFile(path: string, offset: number, onLine: FileLineSink, f
     stopped = true;
     watcher?.close();
     if (ino === undefined) return;
-    const handoff: Handoff = { ino, offset: pos - Buffer.byteLength(partial) };
+    const handoff: Handoff = { ino, offset: pos - partial.length };
     try {
       writeFileSync(handoffPath(path), JSON.stringify(handoff), { mode: 0o600 });
     } catch {
