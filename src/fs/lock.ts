@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ClawhostError } from "../errors.js";
 import { fsError } from "./errors.js";
@@ -50,9 +50,9 @@ async function tryTake(lockDir: string): Promise<boolean> {
     await rename(tmp, lockDir);
     return true;
   } catch (err) {
+    // Renamed into place, the temp dir is gone; otherwise it is removed here.
+    await removeDir(tmp);
     if (errno(err) !== "ENOTEMPTY" && errno(err) !== "EEXIST") throw err;
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
   }
   if (!(await ownerIsDead(lockDir))) return false;
   const breaker = `${lockDir}.break`;
@@ -197,5 +197,22 @@ async function removeLock(lockDir: string): Promise<void> {
     if (errno(err) === "ENOENT") return;
     throw err;
   }
-  await rm(aside, { recursive: true, force: true });
+  await removeDir(aside);
+}
+
+/**
+ * Remove a lock dir (or a temp one) made here: its one file, then itself; a recursive
+ * removal only when it holds something else (a writer killed mid-way, a stranger's file).
+ */
+async function removeDir(dir: string): Promise<void> {
+  try {
+    await unlink(`${dir}/owner.json`);
+  } catch (err) {
+    if (errno(err) !== "ENOENT") return rm(dir, { recursive: true, force: true });
+  }
+  try {
+    await rmdir(dir);
+  } catch (err) {
+    if (errno(err) !== "ENOENT") await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { withLock } from "../../src/fs/lock.js";
@@ -47,6 +47,16 @@ describe("the mkdir lock", () => {
     expect(Math.max(...inside)).toBe(1);
     expect(existsSync(lockDir)).toBe(false);
     expect(existsSync(`${lockDir}.break`)).toBe(false);
+    // The losers' stamped temp dirs and the released locks set aside are all gone.
+    expect(readdirSync(tmp.dir).filter((n) => n.startsWith("counter.lock"))).toEqual([]);
+  });
+
+  it("a release removes the lock even when something else was put in it", async () => {
+    const lockDir = join(tmp.dir, "extra.lock");
+    await withLock(lockDir, () => writeFileSync(join(lockDir, "stray"), "x"));
+    expect(readdirSync(tmp.dir).filter((n) => n.startsWith("extra.lock"))).toEqual([]);
+    await withLock(lockDir, () => undefined);
+    expect(readdirSync(tmp.dir).filter((n) => n.startsWith("extra.lock"))).toEqual([]);
   });
 
   it("a lock held by a live process times out with CLAWHOST_LOCK_TIMEOUT naming it", async () => {
