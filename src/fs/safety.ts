@@ -82,7 +82,8 @@ function realish(path: string): string {
   const base = nearestExisting(abs);
   let real = base;
   try {
-    real = realpathSync(base);
+    // One realpath(3) call (the JS realpathSync walks every component with lstat).
+    real = realpathSync.native(base);
   } catch {
     // Unreadable on the way: the lexical path is all there is.
   }
