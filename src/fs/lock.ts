@@ -4,6 +4,7 @@ import type { FSWatcher } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ClawhostError } from "../errors.js";
+import { WakeableSleep } from "../wake.js";
 import { fsError } from "./errors.js";
 import { isAlive, readProc } from "./proc.js";
 
@@ -117,8 +118,9 @@ export async function withLock<T>(lockDir: string, fn: () => Promise<T> | T, opt
  */
 async function waitAndTake(lockDir: string, take: () => Promise<boolean>, deadline: number, timeoutMs: number, opts: LockOptions): Promise<void> {
   let wait = MIN_WAIT_MS;
-  let wake: (() => void) | undefined;
-  const watcher = watchRelease(lockDir, () => wake?.());
+  // A release seen while a take was under way ends the next wait at once.
+  const gap = new WakeableSleep();
+  const watcher = watchRelease(lockDir, () => gap.wake());
   try {
     do {
       if (opts.signal?.aborted) {
@@ -136,14 +138,7 @@ async function waitAndTake(lockDir: string, take: () => Promise<boolean>, deadli
           fix: "a live process holds it (its pid is in owner.json inside); if none should, remove the directory.",
         });
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => resolve(), wait + Math.floor(Math.random() * wait));
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
+      await gap.sleep(wait + Math.floor(Math.random() * wait), opts.signal);
       wait = Math.min(MAX_WAIT_MS, wait * 2);
     } while (!(await take()));
   } finally {

@@ -1,6 +1,7 @@
 import { connect } from "node:net";
 import { ClawhostError, isClawhostError } from "../errors.js";
 import { GatewayConnection } from "../rpc/connection.js";
+import { WakeableSleep } from "../wake.js";
 import type { Connection } from "../rpc/connection.js";
 
 /** Options of {@link waitForHello}. */
@@ -34,38 +35,8 @@ function refused(opts: WaitForHelloOptions): ClawhostError {
 /** The readiness seam: resolves with a live connection once the gateway is ready. */
 export type ReadinessStrategy = (opts: WaitForHelloOptions) => Promise<Connection>;
 
-/** Waits between probes that a hint ends early; a hint that came during a probe ends the next wait at once. @internal */
-export class ProbeGap {
-  #hinted = false;
-  #wake: (() => void) | undefined;
-
-  hint(): void {
-    this.#hinted = true;
-    this.#wake?.();
-  }
-
-  sleep(ms: number, signal: AbortSignal): Promise<void> {
-    if (this.#hinted) {
-      this.#hinted = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(t);
-        this.#wake = undefined;
-        this.#hinted = false;
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      this.#wake = done;
-      signal.addEventListener("abort", done, { once: true });
-    });
-  }
-}
-
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new ProbeGap().sleep(ms, signal);
+  return new WakeableSleep().sleep(ms, signal);
 }
 
 /**
@@ -99,8 +70,8 @@ function accepts(port: number, timeoutMs: number, signal: AbortSignal): Promise<
  * 150 ms, and at once when `onHint` says the process reported listening.
  */
 export async function waitForHello(opts: WaitForHelloOptions): Promise<Connection> {
-  const gap = new ProbeGap();
-  const unhint = opts.onHint?.(() => gap.hint());
+  const gap = new WakeableSleep();
+  const unhint = opts.onHint?.(() => gap.wake());
   try {
     return await probeUntilHello(opts, gap);
   } finally {
@@ -108,7 +79,7 @@ export async function waitForHello(opts: WaitForHelloOptions): Promise<Connectio
   }
 }
 
-async function probeUntilHello(opts: WaitForHelloOptions, gap: ProbeGap): Promise<Connection> {
+async function probeUntilHello(opts: WaitForHelloOptions, gap: WakeableSleep): Promise<Connection> {
   let lastError: unknown;
   // The last attempt found nothing listening (its error is built only if it is needed).
   let refusedLast = false;

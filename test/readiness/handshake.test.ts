@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ProbeGap, waitForHello } from "../../src/readiness/handshake.js";
+import { waitForHello } from "../../src/readiness/handshake.js";
+import { WakeableSleep } from "../../src/wake.js";
 
 /** A port nothing listens on (bound once, then closed). */
 async function closedPort(): Promise<number> {
@@ -22,10 +23,10 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe("the wait between readiness probes", () => {
-  it("lasts its interval without a hint, and ends at once on one", async () => {
+describe("the wait between readiness probes (WakeableSleep)", () => {
+  it("lasts its interval without a wake, and ends at once on one", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-    const gap = new ProbeGap();
+    const gap = new WakeableSleep();
     const plain = gap.sleep(150, new AbortController().signal);
     vi.advanceTimersByTime(149);
     expect(await settled(plain)).toBe(false);
@@ -34,14 +35,14 @@ describe("the wait between readiness probes", () => {
 
     const hinted = gap.sleep(150, new AbortController().signal);
     expect(await settled(hinted)).toBe(false);
-    gap.hint();
+    gap.wake();
     expect(await settled(hinted)).toBe(true);
   });
 
-  it("a hint that came while no wait was under way ends the next wait, once", async () => {
+  it("a wake that came while no wait was under way ends the next wait, once", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-    const gap = new ProbeGap();
-    gap.hint();
+    const gap = new WakeableSleep();
+    gap.wake();
     expect(await settled(gap.sleep(150, new AbortController().signal))).toBe(true);
     expect(await settled(gap.sleep(150, new AbortController().signal))).toBe(false);
   });
