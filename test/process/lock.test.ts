@@ -68,4 +68,17 @@ describe("the mkdir lock", () => {
     expect(err.value).toBe(lockDir);
     expect(existsSync(lockDir)).toBe(true);
   });
+
+  it("a waiter whose signal aborts gives up with CLAWHOST_ABORTED, the holder's lock untouched", async () => {
+    const lockDir = join(tmp.dir, "aborted.lock");
+    mkdirSync(lockDir);
+    writeFileSync(join(lockDir, "owner.json"), JSON.stringify({ pid: process.pid, startTime: readProc(process.pid)!.startTime }));
+    const abort = new AbortController();
+    const waiting = withLock(lockDir, async () => undefined, { timeoutMs: 60_000, signal: abort.signal }).catch((e: unknown) => e);
+    setTimeout(() => abort.abort(new Error("enough")), 20);
+    const err = (await waiting) as { code: string; value: string };
+    expect(err.code).toBe("CLAWHOST_ABORTED");
+    expect(err.value).toBe(lockDir);
+    expect(existsSync(join(lockDir, "owner.json"))).toBe(true);
+  });
 });
