@@ -58,7 +58,8 @@ export class EventJournal<M extends { gap: GapData }> {
 
   constructor(capacity = DEFAULT_REPLAY) {
     this.capacity = capacity;
-    this.#ring = new Array<StreamRecord<M> | undefined>(capacity);
+    // Grown as records come (filled in order), not allocated whole up front.
+    this.#ring = [];
   }
 
   /** Sequence number of the newest record (0 before the first). */

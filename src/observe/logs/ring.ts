@@ -15,7 +15,8 @@ export class LogRing {
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    this.#slots = new Array<LogRecord | undefined>(capacity);
+    // Grown as records come (filled in order): a quiet gateway's ring stays small.
+    this.#slots = [];
   }
 
   /** `seq` of the newest record (0 before the first). */
