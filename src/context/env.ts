@@ -36,11 +36,24 @@ export function isScrubbedEnvKey(key: string): boolean {
   return SCRUBBED_PREFIXES.some((p) => key.startsWith(p));
 }
 
+/**
+ * The values last handed out, by key. Every read of `process.env` makes new strings; a
+ * value equal to the last one is replaced by that one, so a fleet's contexts share their
+ * inherited values instead of each keeping its own copy of the whole environment.
+ */
+const lastValues = new Map<string, string>();
+
 /** The parent's env without the scrubbed variables. */
 export function scrubEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && !isScrubbedEnvKey(k)) out[k] = v;
+    if (v === undefined || isScrubbedEnvKey(k)) continue;
+    const last = lastValues.get(k);
+    if (last === v) out[k] = last;
+    else {
+      if (last !== undefined || lastValues.size < 4096) lastValues.set(k, v);
+      out[k] = v;
+    }
   }
   // OpenClaw skips its state-dir lock under NODE_ENV=test (a host run by a test runner
   // would start unguarded gateways); other values are the app's business and pass.

@@ -144,4 +144,11 @@ describe("InstanceContext", () => {
     expect(isScrubbedEnvKey("PATH")).toBe(false);
     expect(scrubEnv({ A: "1", OPENCLAW_X: "2", B: undefined })).toEqual({ A: "1" });
   });
+
+  it("hands out the env as it is now: values shared between calls never go stale", () => {
+    expect(scrubEnv({ SHARED_A: "1", SHARED_B: "x" })).toEqual({ SHARED_A: "1", SHARED_B: "x" });
+    expect(scrubEnv({ SHARED_A: "2", SHARED_B: "x" })).toEqual({ SHARED_A: "2", SHARED_B: "x" });
+    expect(scrubEnv({ SHARED_A: "1" })).toEqual({ SHARED_A: "1" });
+    expect(scrubEnv({ SHARED_B: "" })).toEqual({ SHARED_B: "" });
+  });
 });
