@@ -140,6 +140,8 @@ export function hostWithSeams(options: HostOptions, seams: Partial<GatewayDeps>)
 export class GatewayHost extends EventEmitter<HostEvents> {
   readonly #opts: NormalizedHostOptions;
   readonly #runtime: ResolvedRuntime;
+  /** The gateways' `runtime` dependency: one function for all of them (see #fanIn). */
+  readonly #runtimeOf = (): ResolvedRuntime => this.#runtime;
   readonly #gateways = new Map<string, Gateway>();
   readonly #adding = new Set<string>();
   readonly #leases: LeaseRegistry;
@@ -302,7 +304,7 @@ export class GatewayHost extends EventEmitter<HostEvents> {
         journal: this.#journal,
         logs,
         ...this.#seams,
-        runtime: () => this.#runtime,
+        runtime: this.#runtimeOf,
         readyTimeoutMs: o.readyTimeoutMs,
         stopTimeoutMs: o.stopTimeoutMs,
         supervision: {
@@ -313,13 +315,22 @@ export class GatewayHost extends EventEmitter<HostEvents> {
         },
       }),
     );
-    for (const type of FANNED_IN) {
-      gateway.on(type, (data: unknown) => this.#publish(gateway, type, data as never));
-    }
+    this.#fanIn(gateway);
     this.#gateways.set(s.name, gateway);
     this.#publish(gateway, "added", { ports: { start: ctx.ports.block.start, end: ctx.ports.block.end } });
     if (grant.moved) this.#publish(gateway, "lease-moved", { from: grant.moved.from, to: grant.base, reason: grant.moved.reason });
     return gateway;
+  }
+
+  /**
+   * The host's events from this gateway's. Made here, not in `add()`: a listener made
+   * there would keep all of `add()`'s scope (the draft context, the spec) as long as the
+   * gateway lives.
+   */
+  #fanIn(gateway: Gateway): void {
+    for (const type of FANNED_IN) {
+      gateway.on(type, (data: unknown) => this.#publish(gateway, type, data as never));
+    }
   }
 
   /**
