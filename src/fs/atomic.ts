@@ -1,6 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { close, fsync, open, rename, write } from "node:fs";
+import { rm } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import { promisify } from "node:util";
+
+// The callback API on plain fds: the promise API's FileHandle costs ~1.6x the allocations
+// per write, and every start writes several files.
+const openFd = promisify(open);
+const writeFd = promisify(write);
+const fsyncFd = promisify(fsync);
+const closeFd = promisify(close);
+const renameFile = promisify(rename);
 
 /**
  * The one atomic writer: a temp file in the same dir, fsync, rename over the target,
@@ -14,28 +24,30 @@ import { basename, dirname, join } from "node:path";
  * ```
  */
 export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  const fh = await open(tmp, "wx", mode);
+  const dir = dirname(path);
+  const tmp = `${dir === "/" ? "" : dir}/.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const fd = await openFd(tmp, "wx", mode);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
+    const bytes = Buffer.from(data, "utf8");
+    for (let done = 0; done < bytes.length; ) done += (await writeFd(fd, bytes, done, bytes.length - done, null)).bytesWritten;
+    await fsyncFd(fd);
   } catch (err) {
-    await fh.close();
+    await closeFd(fd);
     await rm(tmp, { force: true });
     throw err;
   }
-  await fh.close();
+  await closeFd(fd);
   try {
-    await rename(tmp, path);
+    await renameFile(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
-  const dir = await open(dirname(path), "r");
+  const dirFd = await openFd(dir, "r");
   try {
-    await dir.sync();
+    await fsyncFd(dirFd);
   } finally {
-    await dir.close();
+    await closeFd(dirFd);
   }
 }
 
