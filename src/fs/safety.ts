@@ -25,6 +25,7 @@ function sharedDirs(): ReadonlySet<string> {
 // An absolute path with no `.`/`..` segment, no `//` and no trailing `/`: resolve() would return it unchanged.
 const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)/;
 
+/** `resolve(path)`, without rebuilding a path that is already absolute and normal (every start checks several). */
 function normalAbsolute(path: string): string {
   return path.startsWith("/") && !NOT_NORMAL.test(path) && (path.length === 1 || !path.endsWith("/")) ? path : resolve(path);
 }
@@ -67,7 +68,7 @@ function statOrUndefined(path: string): Stats | undefined {
 
 /** The deepest existing ancestor of `path` (itself when it exists). */
 export function nearestExisting(path: string): string {
-  let cur = resolve(path);
+  let cur = normalAbsolute(path);
   while (!statOrUndefined(cur)) {
     const parent = dirname(cur);
     if (parent === cur) return cur;
@@ -78,7 +79,7 @@ export function nearestExisting(path: string): string {
 
 /** `path` with its existing part resolved through symlinks. */
 function realish(path: string): string {
-  const abs = resolve(path);
+  const abs = normalAbsolute(path);
   const base = nearestExisting(abs);
   let real = base;
   try {
@@ -111,10 +112,12 @@ function invalid(role: PathRole, path: string, why: string, fix: string): Clawho
  */
 export function assertNotSystemPath(path: string, role: PathRole): void {
   const shared = sharedDirs();
-  for (const p of new Set([resolve(path), realish(path)])) {
+  const lexical = normalAbsolute(path);
+  const real = realish(lexical);
+  for (const p of real === lexical ? [lexical] : [lexical, real]) {
     const tree = SYSTEM_TREES.find((t) => isInside(t, p));
     if (tree || shared.has(p)) {
-      const via = p === resolve(path) ? "" : ` (through a symlink: ${p})`;
+      const via = p === lexical ? "" : ` (through a symlink: ${p})`;
       throw unsafe(
         role,
         path,
@@ -185,7 +188,7 @@ export function assertUsableDir(path: string, role: PathRole, use: DirUse = {}):
  */
 export function assertUsableFile(path: string, role: PathRole, use: DirUse = {}): void {
   assertFileKind(path, role);
-  assertUsableDir(dirname(resolve(path)), { ...role, what: `directory of ${role.what}` }, use);
+  assertUsableDir(dirname(normalAbsolute(path)), { ...role, what: `directory of ${role.what}` }, use);
 }
 
 /**
