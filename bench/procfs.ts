@@ -29,7 +29,7 @@ export function cpuTicks(pid: number | "self"): number | undefined {
 }
 
 /** A /proc/<pid>/status field in kB (VmRSS, VmHWM). */
-export function statusKb(pid: number | "self", field: "VmRSS" | "VmHWM"): number | undefined {
+export function statusKb(pid: number | "self", field: "VmRSS" | "VmHWM" | "RssAnon" | "RssFile"): number | undefined {
   try {
     const m = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) : undefined;

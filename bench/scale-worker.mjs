@@ -95,6 +95,21 @@ function wholeRun() {
 }
 
 /** Idle for the window, measuring own CPU, RSS and (separately) the loop delay. */
+/**
+ * After the idle window, at the largest N only: idle on for cfg.settleMs while the parent
+ * samples the supervisor's RSS from outside. No delay monitor runs meanwhile (the event-loop
+ * figures cover the run without it). Returns V8's spaces at its end (clawhost's side).
+ */
+async function settle() {
+  if (!(cfg.settleMs > 0)) return undefined;
+  send({ type: "settle-start" });
+  await sleep(cfg.settleMs);
+  send({ type: "settle-end" });
+  return spaces();
+}
+const spaces = () =>
+  Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, { sizeMb: x.space_size / 2 ** 20, usedMb: x.space_used_size / 2 ** 20 }]));
+
 async function idleWindow(before) {
   retire(before);
   const h = monitorEventLoopDelay({ resolution: RES });
@@ -120,7 +135,7 @@ async function idleWindow(before) {
     // Where the RSS is: file-backed pages (Node's own binary, shared) and V8's spaces (committed / used).
     rssFileMb: statusMb("RssFile"),
     rssAnonMb: statusMb("RssAnon"),
-    heapSpaces: Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, { sizeMb: x.space_size / 2 ** 20, usedMb: x.space_used_size / 2 ** 20 }])),
+    heapSpaces: spaces(),
     eldIdle: eld(h),
   };
   if (!session) return out;
@@ -180,9 +195,10 @@ async function runClawhost() {
   send({ type: "idle-start", supervisorPid: process.pid });
   const idle = await idleWindow(before);
   send({ type: "idle-end" });
+  const idleIncidents = incidents;
+  const settledHeapSpaces = await settle();
   // Its first tick only sets the reference point: enabled, and that tick passed, before the stop.
   const after = await monitor();
-  const idleIncidents = incidents;
   const ts = performance.now();
   await host.stopAll();
   const stopMs = performance.now() - ts;
@@ -192,7 +208,7 @@ async function runClawhost() {
   const leftovers = fleetPids();
   const gatewayNode = host.runtime.node;
   await host[Symbol.asyncDispose]();
-  return { mode: "clawhost", n: cfg.n, pid: process.pid, setupMs, readyMs, ...idle, eldWhole: eld(wholeRun()), stopMs, goneMs, gatewayNode, incidents: idleIncidents, leftovers };
+  return { mode: "clawhost", n: cfg.n, pid: process.pid, setupMs, readyMs, ...idle, settledHeapSpaces, eldWhole: eld(wholeRun()), stopMs, goneMs, gatewayNode, incidents: idleIncidents, leftovers };
 }
 
 /** True when `port` binds on 127.0.0.1 right now. */
@@ -304,6 +320,7 @@ async function runPm2() {
   await sleep(cfg.idleMs);
   send({ type: "idle-end" });
   const incidents = (await restarts()) - restarts0;
+  await settle();
 
   const ts = performance.now();
   await cb((done) => pm2.delete("all", done));

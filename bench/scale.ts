@@ -2,10 +2,12 @@
 // fakes (same argv, same env), for N in 10, 50, 100. Each side runs in a fresh process;
 // the two alternate (clawhost first on even runs, PM2 first on odd ones). Measured: time
 // until every gateway is ready, the supervisor's CPU and RSS over an idle window, the
-// host's event-loop delay (idle and whole run), and the stop. Medians over the runs.
+// host's event-loop delay (idle and whole run), and the stop; at the largest N, the
+// supervisor's RSS for a while longer, until V8 has given back what the start took.
+// Medians over the runs.
 // Run: npm run bench:scale                                   (writes bench/reports/scale.md)
 //      npm run bench:scale -- 10 --idle 5 --runs 1            (smoke: writes scale.smoke.md)
-//      options: [N ...] --idle <s> (20) --runs <r> (3) --only clawhost|pm2 --profile --out <file>
+//      options: [N ...] --idle <s> (20) --settle <s> (200, largest N only) --runs <r> (3) --only clawhost|pm2 --profile --out <file>
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir, totalmem } from "node:os";
@@ -19,6 +21,7 @@ const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     idle: { type: "string", default: "20" },
+    settle: { type: "string", default: "200" },
     runs: { type: "string", default: "3" },
     only: { type: "string" },
     profile: { type: "boolean", default: false },
@@ -28,6 +31,7 @@ const { values: opts, positionals } = parseArgs({
 const sizes = positionals.length > 0 ? positionals.map(Number) : DEFAULT_SIZES;
 if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`bad sizes: ${positionals.join(" ")}`);
 const idleMs = Number(opts.idle) * 1000;
+const settleMs = Number(opts.settle) * 1000;
 const runs = Number(opts.runs);
 const modes = (opts.only ? [opts.only] : ["clawhost", "pm2"]) as Array<"clawhost" | "pm2">;
 const RESOLUTION_MS = 10;
@@ -35,7 +39,7 @@ const RESOLUTION_MS = 10;
 // leaseDir, so it cannot see other leases: the test suite (whose files use 6200-16999 and
 // 20000-32767) must not run beside this bench; the other benches keep clear of this range.
 const PORT_RANGE = { from: 5_000, to: 18_700 };
-const full = sizes.join() === DEFAULT_SIZES.join() && idleMs >= 20_000 && !opts.profile && !opts.only;
+const full = sizes.join() === DEFAULT_SIZES.join() && idleMs >= 20_000 && settleMs >= 200_000 && !opts.profile && !opts.only;
 const outFile = opts.out ?? new URL(`./reports/${full ? "scale.md" : "scale.smoke.md"}`, import.meta.url).pathname;
 
 const bin = new URL("../test/fixtures/fake-openclaw/openclaw.mjs", import.meta.url).pathname;
@@ -47,6 +51,8 @@ interface WorkerConfig {
   mode: "clawhost" | "pm2" | "floor";
   n: number;
   idleMs: number;
+  /** After the idle window: idle on this long (largest N only; 0 elsewhere) while the parent samples RSS. */
+  settleMs: number;
   /** Delay monitor resolution, ms. */
   resolutionMs: number;
   /** Every gateway's files live below it; the children's env carries it (leftover check). */
@@ -87,6 +93,8 @@ interface WorkerResult {
   rssAnonMb?: number;
   /** V8's heap spaces at the end of the idle window (committed and used), MB. */
   heapSpaces?: Record<string, { sizeMb: number; usedMb: number }>;
+  /** clawhost: the same at the end of the settle. */
+  settledHeapSpaces?: Record<string, { sizeMb: number; usedMb: number }>;
   /** Event-loop delay beyond the monitor's own interval, ms. */
   eldIdle?: { p99: number; max: number; count: number };
   eldWhole?: { p99: number; max: number; count: number };
@@ -121,6 +129,8 @@ interface Outside {
   fleetRssMb: number;
   /** Processes of this run found after the worker exited (and then killed). */
   leftAfterExit: string[];
+  /** The supervisor's memory every 10 s of the settle (seconds after the idle window), from /proc/<pid>/status. */
+  settle: Array<{ atS: number; rssMb: number; anonMb: number; fileMb: number }>;
 }
 type Sample = WorkerResult & Outside;
 
@@ -139,13 +149,16 @@ function killLeftovers(dir: string): string[] {
   return described;
 }
 
-async function runWorker(mode: WorkerConfig["mode"], n: number, tag: string, nodeFlags: string[] = []): Promise<Sample> {
-  const dir = join(base, `${mode}-${n}-${tag}${nodeFlags.length ? "-flags" : ""}`);
+const SETTLE_SAMPLE_MS = 10_000;
+
+async function runWorker(mode: WorkerConfig["mode"], n: number, tag: string): Promise<Sample> {
+  const dir = join(base, `${mode}-${n}-${tag}`);
   mkdirSync(dir, { recursive: true });
   const cfg: WorkerConfig = {
     mode,
     n,
     idleMs,
+    settleMs: mode !== "floor" && n === Math.max(...sizes) ? settleMs : 0,
     resolutionMs: RESOLUTION_MS,
     fleetRoot: join(dir, "fleet"),
     leaseDir: join(dir, "leases"),
@@ -155,7 +168,7 @@ async function runWorker(mode: WorkerConfig["mode"], n: number, tag: string, nod
     profile: opts.profile && mode !== "pm2",
   };
   const marker = `=${cfg.fleetRoot}/`;
-  const child = spawn(process.execPath, [...nodeFlags, workerPath, JSON.stringify(cfg)], {
+  const child = spawn(process.execPath, [workerPath, JSON.stringify(cfg)], {
     stdio: ["ignore", "pipe", "inherit"],
     env: mode === "pm2" ? { ...process.env, PM2_HOME: join(dir, "pm2home") } : process.env,
   });
@@ -166,6 +179,13 @@ async function runWorker(mode: WorkerConfig["mode"], n: number, tag: string, nod
   let fleet: number[] = [];
   let s0 = { sup: 0, helpers: 0, fleet: 0, t: 0 };
   const outside: Partial<Outside> = {};
+  const settle: Outside["settle"] = [];
+  let settleTimer: NodeJS.Timeout | undefined;
+  let settle0 = 0;
+  const memSample = (): void => {
+    const kb = (field: "VmRSS" | "RssAnon" | "RssFile"): number => (statusKb(supervisorPid, field) ?? Number.NaN) / 1024;
+    settle.push({ atS: Math.round((performance.now() - settle0) / 1000), rssMb: kb("VmRSS"), anonMb: kb("RssAnon"), fileMb: kb("RssFile") });
+  };
   let result: WorkerResult | undefined;
   let error: string | undefined;
   try {
@@ -193,11 +213,19 @@ async function runWorker(mode: WorkerConfig["mode"], n: number, tag: string, nod
           fleetCpuPct: pct(sumTicks(fleet) - s0.fleet),
           fleetRssMb: fleet.reduce((a, p) => a + (statusKb(p, "VmRSS") ?? 0), 0) / 1024,
         });
+      } else if (msg.type === "settle-start") {
+        settle0 = performance.now();
+        memSample();
+        settleTimer = setInterval(memSample, SETTLE_SAMPLE_MS);
+      } else if (msg.type === "settle-end") {
+        clearInterval(settleTimer);
+        memSample();
       } else if (msg.type === "result") result = msg.result;
       else if (msg.type === "error") error = msg.message;
     }
     await exited;
   } finally {
+    clearInterval(settleTimer);
     live.delete(child);
   }
   // The worker has exited: its helpers (clawhost's watchdog) must follow within a few seconds.
@@ -207,7 +235,7 @@ async function runWorker(mode: WorkerConfig["mode"], n: number, tag: string, nod
   for (const p of helpers.filter(isAlive)) process.kill(p, "SIGKILL");
   if (!result) throw new Error(`${mode} N=${n} failed: ${error ?? `worker exited with ${child.exitCode}`}`);
   rmSync(dir, { recursive: true, force: true });
-  return { ...result, ...(outside as Outside), leftAfterExit };
+  return { ...result, ...(outside as Outside), settle, leftAfterExit };
 }
 
 /**
@@ -239,19 +267,11 @@ process.on("SIGINT", cleanupAndExit);
 process.on("SIGTERM", cleanupAndExit);
 
 const samples: Record<string, Record<"clawhost" | "pm2", Sample[]>> = {};
-/**
- * The largest N once more per run, the host under \`node --max-semi-space-size=8\` (V8's young
- * generation capped at 8 MB per semi-space; its default on this machine is 16 MB): how much
- * of the host's RSS is V8's young generation, which grows during the start-up and is not
- * given back while the process idles.
- */
-const SEMI_FLAGS = ["--max-semi-space-size=8"];
-const semi: Sample[] = [];
 let floor: Sample | undefined;
 const reap: number[] = [];
 try {
   for (let i = 0; i < 3; i++) reap.push((await orphanReapMs()) ?? Number.NaN);
-  console.error(`scale bench: N = ${sizes.join(", ")}, idle ${idleMs / 1000} s, ${runs} run(s), ${modes.join(" + ")}${opts.profile ? ", profiled" : ""}`);
+  console.error(`scale bench: N = ${sizes.join(", ")}, idle ${idleMs / 1000} s (then ${settleMs / 1000} s more at N = ${Math.max(...sizes)}), ${runs} run(s), ${modes.join(" + ")}${opts.profile ? ", profiled" : ""}`);
   floor = await runWorker("floor", 0, "floor");
   for (let r = 0; r < runs; r++) {
     for (const n of sizes) {
@@ -265,12 +285,6 @@ try {
             (s.eldIdle ? `, ELD p99 idle ${s.eldIdle.p99.toFixed(1)} / whole ${s.eldWhole!.p99.toFixed(1)} ms` : ""),
         );
         if (s.profileTop) console.error(`  idle-window CPU profile (self time):\n${s.profileTop.map((p) => `    ${p.pct.toFixed(1).padStart(5)} %  ${p.ms.toFixed(1).padStart(7)} ms  ${p.fn}`).join("\n")}`);
-        await sleep(2_000);
-      }
-      if (n === Math.max(...sizes) && modes.includes("clawhost") && !opts.profile) {
-        const s = await runWorker("clawhost", n, `r${r}`, SEMI_FLAGS);
-        semi.push(s);
-        console.error(`run ${r + 1} N=${n} clawhost ${SEMI_FLAGS.join(" ")}: ready ${(s.readyMs! / 1000).toFixed(2)} s, idle CPU ${s.idleCpuPct!.toFixed(2)} %, RSS ${s.rssMb!.toFixed(0)} MB`);
         await sleep(2_000);
       }
     }
@@ -292,6 +306,7 @@ const ratio = (a: number | undefined, b: number | undefined): string => (a === u
 
 // One figure of each side: [label, clawhost, PM2, decimals, unit].
 const sec = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
+const settledRss = (s: Sample): number | undefined => s.settle.at(-1)?.rssMb;
 const metrics: Array<[string, (s: Sample) => number | undefined, (s: Sample) => number | undefined, number, string]> = [
   ["time to all ready (clawhost: `startAll()`; PM2: all `GET /healthz` 200)", (s) => sec(s.readyMs), (s) => sec(s.readyMs), 2, " s"],
   ["  PM2: all `GET /readyz` 200 (the fake's hello-ok point)", () => undefined, (s) => sec(s.readyzMs), 2, " s"],
@@ -299,6 +314,7 @@ const metrics: Array<[string, (s: Sample) => number | undefined, (s: Sample) => 
   ["idle CPU, host process / God daemon (% of one core)", (s) => s.idleCpuPct, (s) => s.supCpuPct, 2, " %"],
   ["idle CPU, helper processes (clawhost's watchdog; PM2 has none)", (s) => s.helperCpuPct, () => undefined, 2, " %"],
   ["RSS at end of idle, host process / God daemon", (s) => s.rssMb, (s) => s.supRssMb, 0, " MB"],
+  ["  after the settle (largest N only; see below)", (s) => settledRss(s), (s) => settledRss(s), 0, " MB"],
   ["  peak RSS (VmHWM), host process", (s) => s.hwmMb, () => undefined, 0, " MB"],
   ["RSS, helper processes", (s) => s.helperRssMb, () => undefined, 0, " MB"],
   ["event-loop delay p99, idle window", (s) => s.eldIdle?.p99, () => undefined, 1, " ms"],
@@ -326,7 +342,12 @@ const goalRows: Array<[string, string, boolean | undefined]> = [
   ["idle CPU of the host process ≤ 1 % of a core", fmt(gc((s) => s.idleCpuPct), 2, " %"), gc((s) => s.idleCpuPct)! <= 1],
   ["event-loop delay p99 ≤ 20 ms, idle window", fmt(gc((s) => s.eldIdle?.p99), 1, " ms"), gc((s) => s.eldIdle?.p99)! <= 20],
   ["event-loop delay p99 ≤ 20 ms, whole run", fmt(gc((s) => s.eldWhole?.p99), 1, " ms"), gc((s) => s.eldWhole?.p99)! <= 20],
-  ["host RSS ≤ 100 MB", fmt(gc((s) => s.rssMb), 0, " MB"), gc((s) => s.rssMb)! <= 100],
+  ["host RSS ≤ 100 MB, at the end of the idle window", fmt(gc((s) => s.rssMb), 0, " MB"), gc((s) => s.rssMb)! <= 100],
+  [
+    `host RSS ≤ 100 MB, settled (${settleMs / 1000} s later)`,
+    `${fmt(gc(settledRss), 0, " MB")} vs PM2 ${fmt(med(goalN, "pm2", settledRss), 0, " MB")}`,
+    gc(settledRss) === undefined ? undefined : gc(settledRss)! <= 100,
+  ],
   [
     "all ready no later than PM2's all-healthy",
     `${fmt(sec(gc((s) => s.readyMs)), 2, " s")} vs PM2 ${fmt(sec(med(goalN, "pm2", (s) => s.readyMs)), 2, " s")}`,
@@ -360,40 +381,56 @@ ${sizes.map((n) => `| ${n} | ${growthCols.map(([, m, f, d]) => fmt(med(n, m, f),
   goalN > lo ? `\n| per added gateway (${lo} → ${goalN}) | ${growthCols.map(([, m, f, d]) => fmt(slope(m, f), d + 2)).join(" | ")} |` : ""
 }`;
 
-const space = (s: Sample, name: string): number | undefined => s.heapSpaces?.[name]?.sizeMb;
-const spaceUsed = (s: Sample, name: string): number | undefined => s.heapSpaces?.[name]?.usedMb;
-const otherSpaces = (s: Sample): number | undefined =>
-  s.heapSpaces ? Object.entries(s.heapSpaces).filter(([k]) => k !== "new_space" && k !== "old_space").reduce((a, [, v]) => a + v.sizeMb, 0) : undefined;
-const memRows: Array<[string, (s: Sample) => number | undefined, number, string]> = [
-  ["RSS at end of idle", (s) => s.rssMb, 0, " MB"],
-  ["  file-backed (RssFile: Node's binary and libraries, shared with other processes)", (s) => s.rssFileMb, 0, " MB"],
-  ["  anonymous (RssAnon)", (s) => s.rssAnonMb, 0, " MB"],
-  ["V8 young generation (new_space), committed", (s) => space(s, "new_space"), 1, " MB"],
-  ["  of it in use at that moment (garbage included)", (s) => spaceUsed(s, "new_space"), 1, " MB"],
-  ["V8 old generation (old_space), committed", (s) => space(s, "old_space"), 1, " MB"],
-  ["V8 code, trusted and large-object spaces, committed", otherSpaces, 1, " MB"],
-  ["time to all ready", (s) => sec(s.readyMs), 2, " s"],
-  ["idle CPU, host process", (s) => s.idleCpuPct, 2, " %"],
-];
-const medOf = (xs: Sample[], f: (s: Sample) => number | undefined): number | undefined => {
-  const v = xs.map(f).filter((x): x is number => x !== undefined && Number.isFinite(x));
-  return v.length ? median(v) : undefined;
+const space = (s: Sample | undefined, name: string, which: "heapSpaces" | "settledHeapSpaces"): number | undefined => s?.[which]?.[name]?.sizeMb;
+const otherSpaces = (s: Sample, which: "heapSpaces" | "settledHeapSpaces"): number | undefined => {
+  const sp = s[which];
+  return sp ? Object.entries(sp).filter(([k]) => k !== "new_space" && k !== "old_space").reduce((a, [, v]) => a + v.sizeMb, 0) : undefined;
 };
+/** A side's settle sample taken at `atS` (the nearest one), median over the runs. */
+const settleAt = (m: M, atS: number, f: (x: Sample["settle"][number]) => number): number | undefined => {
+  const xs = (samples[goalN]?.[m] ?? []).flatMap((s) => {
+    const near = s.settle.reduce<Sample["settle"][number] | undefined>((best, x) => (best === undefined || Math.abs(x.atS - atS) < Math.abs(best.atS - atS) ? x : best), undefined);
+    return near && Math.abs(near.atS - atS) <= SETTLE_SAMPLE_MS / 2000 + 1 ? [f(near)] : [];
+  });
+  return xs.length ? median(xs) : undefined;
+};
+/** Seconds after the idle window when the host's RSS first came within 3 MB of where it settled. */
+const settledAt = (s: Sample): number | undefined => {
+  const end = settledRss(s);
+  return end === undefined ? undefined : s.settle.find((x) => x.rssMb <= end + 3)?.atS;
+};
+const settleTimes = [...new Set([0, 30, 60, 90, 120, 150, 180, settleMs / 1000].filter((t) => t <= settleMs / 1000))];
+const claw = samples[goalN]?.clawhost ?? [];
 const memory =
-  semi.length === 0
+  settleMs === 0 || claw.every((s) => s.settle.length === 0)
     ? ""
-    : `## Where the host's memory goes (N = ${goalN})
+    : `## The host's memory after the start (N = ${goalN})
 
-Medians of ${runs} run(s); the second column is the same host run by \`node ${SEMI_FLAGS.join(" ")}\`
-in the same runs (one more worker per run, after the two sides). V8 sizes its young generation
-from the machine's memory (here up to 16 MB per semi-space, two of them committed) and grows it
-when many objects survive its scavenges, as they do while a fleet starts. With the defaults it
-stayed at its maximum through the idle window; with the cap it was down to its minimum by then (median). An application embedding clawhost chooses its
-own V8 flags; clawhost sets none.
+After the idle window both supervisors idle on for ${settleMs / 1000} s while the bench reads their
+\`/proc/<pid>/status\` every ${SETTLE_SAMPLE_MS / 1000} s (medians of ${runs} run(s); seconds after the idle window):
 
-| median | default V8 flags | \`${SEMI_FLAGS.join(" ")}\` |
+| | ${settleTimes.map((t) => `${t} s`).join(" | ")} |
+|---|${settleTimes.map(() => "---").join("|")}|
+| clawhost host process RSS | ${settleTimes.map((t) => fmt(settleAt("clawhost", t, (x) => x.rssMb), 0)).join(" | ")} |
+|   of it anonymous (RssAnon) | ${settleTimes.map((t) => fmt(settleAt("clawhost", t, (x) => x.anonMb), 0)).join(" | ")} |
+| PM2 God daemon RSS | ${settleTimes.map((t) => fmt(settleAt("pm2", t, (x) => x.rssMb), 0)).join(" | ")} |
+
+The host's RSS came within 3 MB of where it settled ${claw.map(settledAt).map((t) => (t === undefined ? "n/a" : `${t} s`)).join(", ")} after the idle window
+(per run). V8 grows its young generation while a fleet starts (many objects survive its
+scavenges then; here up to 16 MB per semi-space, two of them committed). At the first full
+collection in the idle it shrinks it again, but keeps the freed pages in its page pool; its
+memory reducer gives them back to the system with a memory-reducing collection, which it starts
+at the latest 100 s after the previous full collection (V8's watchdog). clawhost sets no V8 flags:
+the application that embeds it owns them.
+
+| median, clawhost host process | end of the idle window | end of the settle |
 |---|---|---|
-${memRows.map(([label, f, d, u]) => `| ${label} | ${fmt(med(goalN, "clawhost", f), d, u)} | ${fmt(medOf(semi, f), d, u)} |`).join("\n")}
+| RSS | ${fmt(gc((s) => s.rssMb), 0, " MB")} | ${fmt(gc(settledRss), 0, " MB")} |
+|   file-backed (RssFile: Node's binary and libraries, shared with other processes) | ${fmt(gc((s) => s.rssFileMb), 0, " MB")} | ${fmt(gc((s) => s.settle.at(-1)?.fileMb), 0, " MB")} |
+|   anonymous (RssAnon) | ${fmt(gc((s) => s.rssAnonMb), 0, " MB")} | ${fmt(gc((s) => s.settle.at(-1)?.anonMb), 0, " MB")} |
+| V8 young generation (new_space), committed | ${fmt(gc((s) => space(s, "new_space", "heapSpaces")), 1, " MB")} | ${fmt(gc((s) => space(s, "new_space", "settledHeapSpaces")), 1, " MB")} |
+| V8 old generation (old_space), committed | ${fmt(gc((s) => space(s, "old_space", "heapSpaces")), 1, " MB")} | ${fmt(gc((s) => space(s, "old_space", "settledHeapSpaces")), 1, " MB")} |
+| V8 code, trusted and large-object spaces, committed | ${fmt(gc((s) => otherSpaces(s, "heapSpaces")), 1, " MB")} | ${fmt(gc((s) => otherSpaces(s, "settledHeapSpaces")), 1, " MB")} |
 `;
 
 const raw = sizes
@@ -407,7 +444,7 @@ const raw = sizes
   )
   .join("\n");
 const helperNames = [...new Set(Object.values(samples).flatMap((x) => [...x.clawhost, ...x.pm2]).flatMap((s) => s.helpers.map((h) => h.replace(/^\d+ /, ""))))];
-const leftovers = [...Object.values(samples).flatMap((x) => [...x.clawhost, ...x.pm2]), ...semi].flatMap((s) => [...s.leftovers.map(String), ...s.leftAfterExit]);
+const leftovers = [...Object.values(samples).flatMap((x) => [...x.clawhost, ...x.pm2])].flatMap((s) => [...s.leftovers.map(String), ...s.leftAfterExit]);
 const gatewayNode = Object.values(samples).flatMap((x) => x.clawhost).find((s) => s.gatewayNode)?.gatewayNode;
 const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown CPU";
 
@@ -454,11 +491,12 @@ ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.vers
   *Gateways' own CPU* is every fake and broker process summed: with clawhost it includes
   answering the host's liveness checks; with PM2, whatever PM2's fork-mode container does
   inside each app.
-- **RSS**: \`VmRSS\` of \`/proc/<pid>/status\` at the end of the idle window.
+- **RSS**: \`VmRSS\` of \`/proc/<pid>/status\` at the end of the idle window; at N = ${Math.max(...sizes)} also
+  every ${SETTLE_SAMPLE_MS / 1000} s of a further ${settleMs / 1000} s of idling (the settle, both sides; no delay monitor runs in it).
 - **Event-loop delay** (clawhost only: PM2's daemon is another process):
   \`monitorEventLoopDelay({ resolution: ${RESOLUTION_MS} })\`, one monitor at a time (each is a timer of its own
   in the measured process): one from before \`new GatewayHost()\` until the idle window, one over the
-  window, one from its end until \`stopAll()\` resolves; the whole run's p99 is the least recorded
+  window, one from its end (after the settle, at the largest N) until \`stopAll()\` resolves; the whole run's p99 is the least recorded
   delay at which the three parts' distributions, weighted by their counts, reach 99 %. Node records whole timer intervals; the figures here are that minus the
   ${RESOLUTION_MS} ms resolution (the delay itself). The bench's own modules for PM2's side and the
   profiler (\`node:http\`, \`node:inspector\`) are loaded only where they are used.
@@ -492,7 +530,6 @@ ${memory}
 | N | side | ready s | idle CPU % | RSS MB | ELD p99 idle ms | ELD p99 whole ms | stop s | exits/restarts while measured | processes left |
 |---|---|---|---|---|---|---|---|---|---|
 ${raw}
-${semi.length ? `| ${goalN} | clawhost, \`${SEMI_FLAGS.join(" ")}\` | ${semi.map((s) => fmt(sec(s.readyMs), 2)).join(", ")} | ${semi.map((s) => fmt(s.idleCpuPct, 2)).join(", ")} | ${semi.map((s) => fmt(s.rssMb, 0)).join(", ")} | ${semi.map((s) => fmt(s.eldIdle?.p99, 1)).join(", ")} | ${semi.map((s) => fmt(s.eldWhole?.p99, 1)).join(", ")} | ${semi.map((s) => fmt(sec(s.stopMs), 2)).join(", ")} | ${semi.map((s) => s.incidents ?? 0).join(", ")} | ${semi.map((s) => s.leftovers.length + s.leftAfterExit.length).join(", ")} |` : ""}
 
 ${leftovers.length ? `**Processes left behind (killed by the bench):** ${leftovers.join("; ")}` : "No gateway, broker, watchdog or PM2 process was left after any run."}
 `;
