@@ -28,6 +28,9 @@ export interface SoakWorkerConfig {
   recoveryDeadlineMs: number;
   /** Run the host process with --expose-gc and force a full collection after each sample's readings. */
   forcedGc?: boolean;
+  /** The host's `events.replay` and each gateway's `logs.ringSize` (default: clawhost's, 1,000 each). */
+  replay?: number;
+  ringSize?: number;
 }
 
 /** One sample of the host process (and, from the parent, its watchdog). */
@@ -385,6 +388,8 @@ ${run.error ? `\n**The run failed:** \`${run.error.split("\n")[0]}\`; the figure
   process, \`clawhost-config-validator\`, looked for among this process's children every 1 s, with its own
   peak RSS), CPU and event-loop delay since the previous sample, and each
   gateway's tree RSS (\`gateway.resources\`). The parent adds the watchdog's RSS.
+- **Kept in memory by design**: the host's event journal (\`events.replay\`) ${c.replay ?? 1000} records and each
+  gateway's log ring (\`logs.ringSize\`) ${c.ringSize ?? 1000} lines${c.replay === undefined && c.ringSize === undefined ? " (clawhost's defaults)" : ""}: until they are full, the retained heap grows with them.
 - **Consumer**: for the whole run the host process subscribes to \`gateway:state\`, \`ready\`, \`exit\`, \`log\`,
   \`warning\`, \`unhealthy\`, \`backoff\`, \`config\`, \`lease-moved\` and each gateway's \`event\`, counting them.
 - **End**: \`stopAll()\`, dispose, then a scan of \`/proc\` for live processes whose environment or cwd lies

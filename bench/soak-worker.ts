@@ -115,6 +115,8 @@ const host = new GatewayHost({
   ...(cfg.bin ? { openclaw: { bin: cfg.bin } } : {}),
   restart: cfg.restart,
   liveness: cfg.liveness,
+  ...(cfg.replay !== undefined ? { events: { replay: cfg.replay } } : {}),
+  ...(cfg.ringSize !== undefined ? { logs: { ringSize: cfg.ringSize } } : {}),
 });
 let stopping = false;
 // Ctrl-C reaches this process too (same process group), or the parent sends SIGTERM: end

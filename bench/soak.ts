@@ -7,7 +7,8 @@
 // Run: npm run bench:soak                                  (real openclaw, 30 min)
 //      npm run bench:soak -- --fake --minutes 2            (smoke: the fake gateway)
 //      npm run bench:soak -- --gc                          (a full GC after each sample: bench/reports/soak.gc.md)
-//      options: --minutes <m> (30) --fake --gc --seed <n> --gap <min-max s> (45-90) --sample <s> (10)
+//      npm run bench:soak -- --gc --replay 100 --ring-size 100 (rings full early: retained heap must then be flat)
+//      options: --minutes <m> (30) --fake --gc --replay <n> --ring-size <n> --seed <n> --gap <min-max s> (45-90) --sample <s> (10)
 //               --burst <n> (40) --deadline <s> (180) --liveness-ms <interval> --out <file> --data <json>
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,6 +25,8 @@ const { values: opts } = parseArgs({
     minutes: { type: "string", default: "30" },
     fake: { type: "boolean", default: false },
     gc: { type: "boolean", default: false },
+    replay: { type: "string" },
+    "ring-size": { type: "string" },
     seed: { type: "string" },
     gap: { type: "string", default: "45-90" },
     sample: { type: "string", default: "10" },
@@ -62,6 +65,8 @@ const workerCfg: SoakWorkerConfig = {
   burst: Number(opts.burst),
   recoveryDeadlineMs: Number(opts.deadline) * 1000,
   ...(opts.gc ? { forcedGc: true } : {}),
+  ...(opts.replay !== undefined ? { replay: Number(opts.replay) } : {}),
+  ...(opts["ring-size"] !== undefined ? { ringSize: Number(opts["ring-size"]) } : {}),
 };
 mkdirSync(workerCfg.root, { recursive: true, mode: 0o700 });
 mkdirSync(workerCfg.leaseDir, { recursive: true, mode: 0o700 });
