@@ -211,7 +211,6 @@ function openFds(): number {
 const eld = monitorEventLoopDelay({ resolution: 20 });
 eld.enable();
 let lastCpu = { ticks: cpuTicks("self") ?? 0, t: performance.now() };
-const samples: SoakSample[] = [];
 function sample(): SoakSample {
   const mem = process.memoryUsage();
   const { rssKb, threads } = status();
@@ -255,7 +254,6 @@ function sample(): SoakSample {
     (globalThis as { gc?: () => void }).gc!();
     s.afterGc = { heapUsedMb: mb(process.memoryUsage().heapUsed), rssMb: Math.round((status().rssKb / 1024) * 10) / 10 };
   }
-  samples.push(s);
   return s;
 }
 
