@@ -94,7 +94,6 @@ function wholeRun() {
   return { count, max, percentile: () => p99 };
 }
 
-/** Idle for the window, measuring own CPU, RSS and (separately) the loop delay. */
 /**
  * After the idle window, at the largest N only: idle on for cfg.settleMs while the parent
  * samples the supervisor's RSS from outside. No delay monitor runs meanwhile (the event-loop
@@ -110,6 +109,7 @@ async function settle() {
 const spaces = () =>
   Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, { sizeMb: x.space_size / 2 ** 20, usedMb: x.space_used_size / 2 ** 20 }]));
 
+/** Idle for the window, measuring own CPU, RSS and (separately) the loop delay. */
 async function idleWindow(before) {
   retire(before);
   const h = monitorEventLoopDelay({ resolution: RES });

@@ -7,7 +7,7 @@
 // Run: npm run bench:soak                                  (real openclaw, 30 min)
 //      npm run bench:soak -- --fake --minutes 2            (smoke: the fake gateway)
 //      npm run bench:soak -- --gc                          (a full GC after each sample: bench/reports/soak.gc.md)
-//      npm run bench:soak -- --gc --replay 100 --ring-size 100 (rings full early: retained heap must then be flat)
+//      npm run bench:soak -- --gc --replay 100 --ring-size 100 (rings full early: their filling is out of the figures)
 //      options: --minutes <m> (30) --fake --gc --replay <n> --ring-size <n> --seed <n> --gap <min-max s> (45-90) --sample <s> (10)
 //               --burst <n> (40) --deadline <s> (180) --liveness-ms <interval> --out <file> --data <json>
 import { spawn } from "node:child_process";
