@@ -109,11 +109,13 @@ async function settle() {
 const spaces = () =>
   Object.fromEntries(getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => [x.space_name, { sizeMb: x.space_size / 2 ** 20, usedMb: x.space_used_size / 2 ** 20 }]));
 
-/** Idle for the window, measuring own CPU, RSS and (separately) the loop delay. */
+/**
+ * Idle for two windows of cfg.idleMs each: first CPU and RSS with no delay monitor running
+ * (a monitor is a timer of its own, whose wake-ups would count as the host's CPU), then the
+ * loop delay with one. Returns the figures of both.
+ */
 async function idleWindow(before) {
   retire(before);
-  const h = monitorEventLoopDelay({ resolution: RES });
-  h.enable();
   const session = cfg.profile ? new (await import("node:inspector/promises")).Session() : undefined;
   if (session) {
     session.connect();
@@ -121,12 +123,13 @@ async function idleWindow(before) {
     await session.post("Profiler.setSamplingInterval", { interval: 500 });
     await session.post("Profiler.start");
   }
+  send({ type: "idle-start", supervisorPid: process.pid });
   const c0 = cpuTicks("self");
   const w0 = performance.now();
   await sleep(cfg.idleMs);
   const c1 = cpuTicks("self");
   const w1 = performance.now();
-  retire(h);
+  send({ type: "idle-end" });
   const out = {
     idleWallMs: w1 - w0,
     idleCpuPct: ((c1 - c0) / CLK_TCK / ((w1 - w0) / 1000)) * 100,
@@ -136,12 +139,14 @@ async function idleWindow(before) {
     rssFileMb: statusMb("RssFile"),
     rssAnonMb: statusMb("RssAnon"),
     heapSpaces: spaces(),
-    eldIdle: eld(h),
   };
-  if (!session) return out;
-  const { profile } = await session.post("Profiler.stop");
-  session.disconnect();
-  return { ...out, profileTop: summarize(profile) };
+  const profileTop = session ? summarize((await session.post("Profiler.stop")).profile) : undefined;
+  session?.disconnect();
+  // The delay window: its first tick only sets the reference point, so it starts after it.
+  const h = await monitor();
+  await sleep(cfg.idleMs);
+  retire(h);
+  return { ...out, eldIdle: eld(h), ...(profileTop ? { profileTop } : {}) };
 }
 
 /** Self time by function over a CPU profile, heaviest first, idle excluded. */
@@ -192,9 +197,7 @@ async function runClawhost() {
   const readyMs = performance.now() - t0;
   const notReady = host.list().filter((g) => g.state !== "ready");
   if (notReady.length > 0) throw new Error(`${notReady.length} gateways not ready after startAll()`);
-  send({ type: "idle-start", supervisorPid: process.pid });
   const idle = await idleWindow(before);
-  send({ type: "idle-end" });
   const idleIncidents = incidents;
   const settledHeapSpaces = await settle();
   // Its first tick only sets the reference point: enabled, and that tick passed, before the stop.
@@ -319,6 +322,8 @@ async function runPm2() {
   send({ type: "idle-start", supervisorPid: daemonPid });
   await sleep(cfg.idleMs);
   send({ type: "idle-end" });
+  // clawhost's side idles on for its delay window: the settle starts as long after ready.
+  await sleep(cfg.idleMs);
   const incidents = (await restarts()) - restarts0;
   await settle();
 
@@ -339,9 +344,7 @@ async function runPm2() {
 async function runFloor() {
   await import("clawhost");
   const before = await monitor();
-  send({ type: "idle-start", supervisorPid: process.pid });
   const idle = await idleWindow(before);
-  send({ type: "idle-end" });
   return { mode: "floor", n: 0, pid: process.pid, ...idle, eldWhole: eld(wholeRun()), leftovers: [] };
 }
 
