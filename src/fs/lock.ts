@@ -63,7 +63,7 @@ async function tryTake(lockDir: string): Promise<boolean> {
     if (errno(err) !== "EEXIST") throw err;
     // Held for microseconds; one left by a taker that died in between is cleared by age.
     try {
-      if (Date.now() - (await stat(breaker)).mtimeMs > ORPHAN_BREAKER_MS) await rm(breaker, { recursive: true, force: true });
+      if (Date.now() - (await stat(breaker)).mtimeMs > ORPHAN_BREAKER_MS) await removeDir(breaker);
     } catch {
       // Gone already.
     }
@@ -72,7 +72,7 @@ async function tryTake(lockDir: string): Promise<boolean> {
   try {
     if (await ownerIsDead(lockDir)) await removeLock(lockDir);
   } finally {
-    await rm(breaker, { recursive: true, force: true });
+    await removeDir(breaker);
   }
   return false;
 }
@@ -196,7 +196,7 @@ async function removeLock(lockDir: string): Promise<void> {
 }
 
 /**
- * Remove a lock dir (or a temp one) made here: its one file, then itself; a recursive
+ * Remove a lock dir (or a temp or breaker one) made here: its one file, then itself; a recursive
  * removal only when it holds something else (a writer killed mid-way, a stranger's file).
  */
 async function removeDir(dir: string): Promise<void> {

@@ -35,10 +35,6 @@ function refused(opts: WaitForHelloOptions): ClawhostError {
 /** The readiness seam: resolves with a live connection once the gateway is ready. */
 export type ReadinessStrategy = (opts: WaitForHelloOptions) => Promise<Connection>;
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new WakeableSleep().sleep(ms, signal);
-}
-
 /**
  * True once a TCP connection to 127.0.0.1:`port` opens (then closed at once); false when
  * it is refused, fails, or neither happens within `timeoutMs`.
@@ -123,7 +119,7 @@ async function probeUntilHello(opts: WaitForHelloOptions, gap: WakeableSleep): P
       const details = isClawhostError(err) ? (err.details as { code?: string; retryAfterMs?: number } | undefined) : undefined;
       if (isClawhostError(err, "CLAWHOST_RPC_ERROR") && details?.code !== "UNAVAILABLE") throw err;
       const wait = Math.min(Math.max(details?.retryAfterMs ?? RETRY_MS, 50), 1_000);
-      await sleep(Math.min(wait, Math.max(0, opts.deadline - Date.now())), opts.signal);
+      await gap.sleep(Math.min(wait, Math.max(0, opts.deadline - Date.now())), opts.signal);
     }
   }
 }
