@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ClawhostError, GatewayHost } from "clawhost";
 import { SUPPORTED_OPENCLAW } from "clawhost";
@@ -40,6 +40,33 @@ describe("zero-config runtime resolution", () => {
         expect.objectContaining({ code: "CLAWHOST_OPENCLAW_NOT_FOUND" }),
       );
       await expectNothingLeft({ leaseDir, gateways: [] });
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it("reads an npm `node` package's version from its manifest, and runs any other Node to ask it", () => {
+    const tmp = makeTmp("rt-node");
+    try {
+      const bin = fakePackage(join(tmp.dir, "openclaw"), "2026.9.6");
+      // Each "node" here is a script that prints a version when run: what the result says is how it was read.
+      const npmNode = join(tmp.dir, "node_modules", "node");
+      mkdirSync(join(npmNode, "bin"), { recursive: true });
+      writeFileSync(join(npmNode, "package.json"), JSON.stringify({ name: "node", version: "24.99.1" }));
+      writeFileSync(join(npmNode, "bin", "node"), "#!/bin/sh\necho 24.50.0\n", { mode: 0o755 });
+      expect(resolveRuntime({ bin, node: join(npmNode, "bin", "node") }).nodeVersion).toBe("24.99.1");
+
+      const other = join(tmp.dir, "other", "bin", "node");
+      mkdirSync(dirname(other), { recursive: true });
+      writeFileSync(other, "#!/bin/sh\necho 24.50.0\n", { mode: 0o755 });
+      expect(resolveRuntime({ bin, node: other }).nodeVersion).toBe("24.50.0");
+
+      // A manifest of another package beside a bin/node is not taken for Node's.
+      const impostor = join(tmp.dir, "impostor");
+      mkdirSync(join(impostor, "bin"), { recursive: true });
+      writeFileSync(join(impostor, "package.json"), JSON.stringify({ name: "not-node", version: "24.99.2" }));
+      writeFileSync(join(impostor, "bin", "node"), "#!/bin/sh\necho 24.50.1\n", { mode: 0o755 });
+      expect(resolveRuntime({ bin, node: join(impostor, "bin", "node") }).nodeVersion).toBe("24.50.1");
     } finally {
       tmp.cleanup();
     }
