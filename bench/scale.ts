@@ -313,7 +313,7 @@ const metrics: Array<[string, (s: Sample) => number | undefined, (s: Sample) => 
   ["setup before it (clawhost: N `await host.add()`; PM2: daemon start)", (s) => sec(s.setupMs), (s) => sec(s.setupMs), 2, " s"],
   ["idle CPU, host process / God daemon (% of one core)", (s) => s.idleCpuPct, (s) => s.supCpuPct, 2, " %"],
   ["idle CPU, helper processes (clawhost's watchdog; PM2 has none)", (s) => s.helperCpuPct, () => undefined, 2, " %"],
-  ["RSS at end of idle, host process / God daemon", (s) => s.rssMb, (s) => s.supRssMb, 0, " MB"],
+  ["RSS at end of the CPU window, host process / God daemon", (s) => s.rssMb, (s) => s.supRssMb, 0, " MB"],
   ["  after the settle (largest N only; see below)", (s) => settledRss(s), (s) => settledRss(s), 0, " MB"],
   ["  peak RSS (VmHWM), host process", (s) => s.hwmMb, () => undefined, 0, " MB"],
   ["RSS, helper processes", (s) => s.helperRssMb, () => undefined, 0, " MB"],
