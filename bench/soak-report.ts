@@ -63,8 +63,12 @@ export interface SoakSample {
   events: Record<string, number>;
   logLines: number;
   logBytes: number;
-  /** With forcedGc: heapUsed and RSS right after the full collection that follows the sample's readings. */
-  afterGc?: { heapUsedMb: number; rssMb: number };
+  /**
+   * With forcedGc: heapUsed and RSS right after the full collection that follows the
+   * sample's readings; codeMb: the part of that heap in V8's code and trusted spaces
+   * (compiled code and bytecode).
+   */
+  afterGc?: { heapUsedMb: number; codeMb?: number; rssMb: number };
   /** Added by the parent: RSS of the host's watchdog process. */
   watchdogRssMb?: number;
 }
@@ -290,6 +294,12 @@ export function renderSoakReport(run: SoakRun): string {
   const forced = c.forcedGc === true;
   const keptWarm = median(gcd(warmS).map((g) => g.heapUsedMb));
   const keptLast = median(gcd(lastS).map((g) => g.heapUsedMb));
+  const codeOf = (ss: SoakSample[]): number[] => gcd(ss).flatMap((g) => (g.codeMb === undefined ? [] : [g.codeMb]));
+  const codeWarm = median(codeOf(warmS));
+  const codeLast = median(codeOf(lastS));
+  const dataOf = (ss: SoakSample[]): number[] => gcd(ss).flatMap((g) => (g.codeMb === undefined ? [] : [g.heapUsedMb - g.codeMb]));
+  const dataWarm = median(dataOf(warmS));
+  const dataLast = median(dataOf(lastS));
   const gcRssWarm = median(gcd(warmS).map((g) => g.rssMb));
   const gcRssLast = median(gcd(lastS).map((g) => g.rssMb));
   const keptSlope = slope(after.flatMap((s) => (s.afterGc ? [[s.atS / 3600, s.afterGc.heapUsedMb] as [number, number]] : [])));
@@ -379,7 +389,7 @@ ${run.error ? `\n**The run failed:** \`${run.error.split("\n")[0]}\`; the figure
 - **Samples** every ${c.sampleMs / 1000} s, inside the host process: \`VmRSS\`, \`process.memoryUsage()\`
   (heapUsed, heapTotal, external; ${
     forced
-      ? "then, with `--gc`, the host runs under `--expose-gc`: after these readings it forces a full collection and records heapUsed and RSS again, so\n  the *after a full GC* figures tell what the host retains, and the next sample's plain readings follow a collection 10 s earlier"
+      ? "then, with `--gc`, the host runs under `--expose-gc`: after these readings it forces a full collection and records heapUsed and RSS again, and how much of that heap is compiled code and bytecode (V8's code and trusted spaces, which grow as more of the code gets run and optimised, and shrink when V8 flushes bytecode of functions not run for a while), so\n  the *after a full GC* figures tell what the host retains, and the next sample's plain readings follow a collection 10 s earlier"
       : "no forced GC"
   }), listeners (sum of \`listenerCount\` over \`eventNames()\`
   of the host and both gateways; the bench's own momentary waits subtracted), \`process.getActiveResourcesInfo()\`
@@ -446,7 +456,13 @@ ${rows.join("\n")}
 ${
   forced
     ? `| heapUsed after a full GC (median) | ${fmt(keptWarm, 1, " MB")} | ${fmt(keptLast, 1, " MB")} | ${signed(diff(keptWarm, keptLast), 1, " MB")}${pct(keptWarm, keptLast)} |
-| RSS after a full GC (median) | ${fmt(gcRssWarm, 1, " MB")} | ${fmt(gcRssLast, 1, " MB")} | ${signed(diff(gcRssWarm, gcRssLast), 1, " MB")}${pct(gcRssWarm, gcRssLast)} |
+${
+        codeWarm === undefined
+          ? ""
+          : `|   of it compiled code and bytecode (V8's code and trusted spaces) | ${fmt(codeWarm, 1, " MB")} | ${fmt(codeLast, 1, " MB")} | ${signed(diff(codeWarm, codeLast), 1, " MB")}${pct(codeWarm, codeLast)} |
+|   of it everything else (the host's data) | ${fmt(dataWarm, 1, " MB")} | ${fmt(dataLast, 1, " MB")} | ${signed(diff(dataWarm, dataLast), 1, " MB")}${pct(dataWarm, dataLast)} |
+`
+      }| RSS after a full GC (median) | ${fmt(gcRssWarm, 1, " MB")} | ${fmt(gcRssLast, 1, " MB")} | ${signed(diff(gcRssWarm, gcRssLast), 1, " MB")}${pct(gcRssWarm, gcRssLast)} |
 `
     : ""
 }| samples with the validator alive | ${warmS.filter((s) => s.validatorAlive).length} of ${warmS.length} | ${lastS.filter((s) => s.validatorAlive).length} of ${lastS.length} | |
