@@ -13,10 +13,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { getHeapSpaceStatistics } from "node:v8";
 import { GatewayHost } from "clawhost";
 import type { Gateway } from "clawhost";
+import { heapInUse } from "./heap.ts";
 import { pidsWithEnv } from "./procfs.ts";
+import { slope } from "./stats.ts";
 
 const { values: opts } = parseArgs({
   options: {
@@ -55,9 +56,6 @@ const counts: Record<string, number> = {};
 for (const e of ["gateway:state", "gateway:ready", "gateway:exit", "gateway:log", "gateway:warning", "gateway:unhealthy", "gateway:backoff", "gateway:config"] as const) {
   host.on(e, () => void (counts[e] = (counts[e] ?? 0) + 1));
 }
-const g0 = await host.add({ name: "g0" });
-const g1 = await host.add({ name: "g1" });
-await host.startAll();
 
 /** Resolves when `gw` is ready with a pid other than `pid`. */
 function readyAgain(gw: Gateway, pid: number): Promise<void> {
@@ -99,42 +97,47 @@ const mb = (x: number): number => Math.round((x / 2 ** 20) * 100) / 100;
 function measure(c: number, t0: number): Point {
   gc!();
   gc!();
-  const spaces = getHeapSpaceStatistics();
-  const used = spaces.reduce((a, x) => a + x.space_used_size, 0);
-  const code = spaces.filter((x) => /^(code|trusted|code_large_object|trusted_large_object)_space$/.test(x.space_name)).reduce((a, x) => a + x.space_used_size, 0);
-  return { cycle: c, s: Math.round((performance.now() - t0) / 100) / 10, heapMb: mb(used), codeMb: mb(code), dataMb: mb(used - code) };
+  const { usedBytes, codeBytes } = heapInUse();
+  return { cycle: c, s: Math.round((performance.now() - t0) / 100) / 10, heapMb: mb(usedBytes), codeMb: mb(codeBytes), dataMb: mb(usedBytes - codeBytes) };
 }
 
-const t0 = performance.now();
-const points: Point[] = [measure(0, t0)];
-for (let i = 0; i < cycles; i++) {
-  await cycle(i);
-  if ((i + 1) % step === 0) {
-    points.push(measure(i + 1, t0));
-    console.error(`cycle ${i + 1}: heap ${points.at(-1)!.heapMb} MB (code and bytecode ${points.at(-1)!.codeMb}, data ${points.at(-1)!.dataMb})`);
+let g0: Gateway;
+let g1: Gateway;
+const points: Point[] = [];
+let lost: number;
+let restarts: string[];
+let left: number[];
+try {
+  g0 = await host.add({ name: "g0" });
+  g1 = await host.add({ name: "g1" });
+  await host.startAll();
+  const t0 = performance.now();
+  points.push(measure(0, t0));
+  for (let i = 0; i < cycles; i++) {
+    await cycle(i);
+    if ((i + 1) % step === 0) {
+      points.push(measure(i + 1, t0));
+      console.error(`cycle ${i + 1}: heap ${points.at(-1)!.heapMb} MB (code and bytecode ${points.at(-1)!.codeMb}, data ${points.at(-1)!.dataMb})`);
+    }
   }
+  const onDisk = await g1.readConfig();
+  const vars = ((onDisk.env as { vars?: Record<string, string> } | undefined)?.vars ?? {}) as Record<string, string>;
+  lost = previous.filter((k) => vars[k] !== `v${k}`).length;
+  restarts = host.snapshot().gateways.map((g) => `${g.name} ${g.restartsTotal}`);
+} finally {
+  // Also when a step threw: no gateway, lease or temp dir of this run is left.
+  await host.stopAll().catch((err: unknown) => console.error(`stopAll: ${String(err)}`));
+  await host[Symbol.asyncDispose]();
+  left = pidsWithEnv(`=${base}/`);
+  for (const p of left) process.kill(p, "SIGKILL");
+  rmSync(base, { recursive: true, force: true });
 }
-const onDisk = await g1.readConfig();
-const vars = ((onDisk.env as { vars?: Record<string, string> } | undefined)?.vars ?? {}) as Record<string, string>;
-const lost = previous.filter((k) => vars[k] !== `v${k}`).length;
-const restarts = host.snapshot().gateways.map((g) => `${g.name} ${g.restartsTotal}`);
-await host.stopAll();
-await host[Symbol.asyncDispose]();
-const left = pidsWithEnv(`=${base}/`);
-for (const p of left) process.kill(p, "SIGKILL");
-rmSync(base, { recursive: true, force: true });
 
-/** Least-squares slope of y over x. */
-function slope(xy: Array<[number, number]>): number {
-  const n = xy.length;
-  const mx = xy.reduce((a, [x]) => a + x, 0) / n;
-  const my = xy.reduce((a, [, y]) => a + y, 0) / n;
-  const sxy = xy.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
-  const sxx = xy.reduce((a, [x]) => a + (x - mx) ** 2, 0);
-  return sxx === 0 ? 0 : sxy / sxx;
-}
 const after = points.filter((p) => p.cycle >= warmup);
-const per100 = (f: (p: Point) => number): string => `${(slope(after.map((p) => [p.cycle, f(p)])) * 100 * 1024).toFixed(1)} KB`;
+const per100 = (f: (p: Point) => number): string => {
+  const k = slope(after.map((p) => [p.cycle, f(p)]));
+  return k === undefined ? "n/a" : `${(k * 100 * 1024).toFixed(1)} KB`;
+};
 const first = after[0]!;
 const last = points.at(-1)!;
 const faultsAfter = last.cycle - first.cycle;

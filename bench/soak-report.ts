@@ -4,6 +4,7 @@
 //   node bench/soak-report.ts <data.json> [out.md]
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { slope } from "./stats.ts";
 import type { LivenessOptions, RestartPolicy } from "clawhost";
 
 export type FaultKind = "kill9" | "sigstop" | "config-burst";
@@ -203,15 +204,6 @@ const signed = (x: number | undefined, d = 1, unit = ""): string => (x === undef
 /** Decimals for a duration in seconds: two below one second. */
 const d = (s: number | undefined): number => (s !== undefined && s < 1 ? 2 : 1);
 const clock = (s: number): string => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
-/** Least-squares slope of y over x. */
-function slope(points: Array<[number, number]>): number | undefined {
-  if (points.length < 3) return undefined;
-  const mx = points.reduce((a, p) => a + p[0], 0) / points.length;
-  const my = points.reduce((a, p) => a + p[1], 0) / points.length;
-  const num = points.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0);
-  const den = points.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
-  return den === 0 ? undefined : num / den;
-}
 const range = (xs: number[]): string => (xs.length === 0 ? "n/a" : Math.min(...xs) === Math.max(...xs) ? `${xs[0]}` : `${Math.min(...xs)}-${Math.max(...xs)}`);
 const KIND_LABEL: Record<FaultKind, string> = { kill9: "kill -9 of the gateway pid", sigstop: "SIGSTOP of the gateway pid", "config-burst": "config burst" };
 

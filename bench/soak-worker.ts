@@ -6,8 +6,8 @@
 // consumer's process would carry it.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { getHeapSpaceStatistics } from "node:v8";
 import type { Gateway, GatewayExitInfo, GatewayReadyInfo, GatewayUnhealthyInfo } from "clawhost";
+import { heapInUse } from "./heap.ts";
 import { CLK_TCK, cpuTicks, isAlive, sleep } from "./procfs.ts";
 import type { FaultKind, FaultRecord, Incident, SoakMessage, SoakSample, SoakWorkerConfig, SoakWorkerResult, ValidatorLife } from "./soak-report.ts";
 
@@ -253,11 +253,8 @@ function sample(): SoakSample {
   if (cfg.forcedGc) {
     // The readings above are the host's as it runs; this one tells what it retains.
     (globalThis as { gc?: () => void }).gc!();
-    // Compiled code and bytecode (V8's code and trusted spaces) apart from the data the host keeps.
-    const codeBytes = getHeapSpaceStatistics()
-      .filter((x) => /^(code|trusted|code_large_object|trusted_large_object)_space$/.test(x.space_name))
-      .reduce((a, x) => a + x.space_used_size, 0);
-    s.afterGc = { heapUsedMb: mb(process.memoryUsage().heapUsed), codeMb: mb(codeBytes), rssMb: Math.round((status().rssKb / 1024) * 10) / 10 };
+    // Compiled code and bytecode apart from the data the host keeps.
+    s.afterGc = { heapUsedMb: mb(process.memoryUsage().heapUsed), codeMb: mb(heapInUse().codeBytes), rssMb: Math.round((status().rssKb / 1024) * 10) / 10 };
   }
   return s;
 }
