@@ -103,6 +103,19 @@ export class GatewayPool {
     return this.#root;
   }
 
+  /**
+   * The lease registry of the pool's gateways (the run's): a host of your own given it as
+   * `leaseDir` sees their ports and directories as taken.
+   *
+   * @example
+   * ```ts
+   * const neighbour = new GatewayHost({ root, leaseDir: pool.leaseDir });
+   * ```
+   */
+  get leaseDir(): string {
+    return this.#run.leaseDir;
+  }
+
   /** The host the pool's gateways belong to (events, snapshots, metrics). */
   get host(): GatewayHost {
     return this.#host;
