@@ -2,11 +2,9 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-// After the whole run: no OpenClaw gateway that a test started may still be alive.
-// Tests root their gateways in <tmpdir>/clawhost-test-*, so a leaked one is recognised by its
-// cwd (benchmarks running beside the tests use other prefixes).
-function leakedGateways(): string[] {
-  const prefix = join(tmpdir(), "clawhost-test-");
+// After the whole run: no OpenClaw gateway that a test started may still be alive. A leaked
+// one is recognised by its cwd (benchmarks running beside the tests use other prefixes).
+function leakedGateways(prefix: string): string[] {
   const leaked: string[] = [];
   for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
@@ -20,7 +18,25 @@ function leakedGateways(): string[] {
   return leaked;
 }
 
+// The suites' own hosts root their gateways in <tmpdir>/clawhost-test-*: checked at the
+// global teardown. The test kit's pools (<tmpdir>/clawhost-testing-*) are worker fixtures,
+// closed when vitest stops its workers, which comes after the global teardown: checked
+// when this process exits.
+const SUITES = join(tmpdir(), "clawhost-test-");
+const KIT = join(tmpdir(), "clawhost-testing-");
+
+function checkKitAtExit(): void {
+  const leaked = leakedGateways(KIT);
+  if (leaked.length === 0) return;
+  process.stderr.write(`\ngateway processes left behind by the test kit's pools: ${leaked.join(", ")}\n`);
+  process.exitCode = 1;
+}
+
+export function setup(): void {
+  process.once("exit", checkKitAtExit);
+}
+
 export function teardown(): void {
-  const leaked = leakedGateways();
+  const leaked = leakedGateways(SUITES);
   if (leaked.length > 0) throw new Error(`gateway processes left behind by the tests: ${leaked.join(", ")}`);
 }

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayHost } from "clawhost";
+import { createTest } from "clawhost/testing/vitest";
 import type { ClawhostError, ConfigChange, Gateway, HostOptions, OpenClawConfig } from "clawhost";
 import type { ProcIdentity } from "../../src/fs/proc.js";
 import { expectNothingLeft, GatewayWatch, makeTmp, nextEvent, stillAlive, treeOf } from "../helpers.js";
@@ -14,6 +15,10 @@ export interface ConfigContractTarget {
   portBase: number;
   /** The calling test file's own lease registry directory (`leaseDir` of every host). */
   leaseDir: string;
+  /** The `openclaw.bin` of the test kit's pool (undefined: discovered). */
+  bin?: string;
+  /** Ports of the test kit's pool (its shared gateway, and blocks to retry on). */
+  poolPorts: { from: number; to: number };
 }
 
 export const vars = (cfg: OpenClawConfig): Record<string, string> => ((cfg.env as { vars?: Record<string, string> } | undefined)?.vars ?? {});
@@ -45,25 +50,24 @@ function updateFromAnotherProcess(configPath: string, key: string, value: string
  * Run against the real OpenClaw gateway and the fault-injection fake.
  */
 export function describeConfigContract(target: ConfigContractTarget): void {
-  describe(`${target.label}: config writes on a running gateway`, () => {
+  // The test kit (clawhost/testing/vitest; fixtures are defined at the file's top level).
+  // Writes through a running gateway start from a ready gateway, not from its first boot:
+  // they share the worker's. No spares: nothing here asks for a fresh one.
+  const kit = createTest({ ...(target.bin ? { openclaw: { bin: target.bin } } : {}), ports: target.poolPorts, spares: 0 });
+
+  describe(`${target.label}: the first start after writes, and writes while stopped`, () => {
     const tmp = makeTmp(`config-${target.label}`);
     let host: GatewayHost;
     let gw: Gateway;
-    const changes: ConfigChange[] = [];
     const seen: ProcIdentity[] = [];
-    const patchLines: string[] = [];
-    const hostChanges: string[] = [];
     const fleet = new GatewayWatch();
 
-    beforeAll(async () => {
+    beforeAll(() => {
       host = fleet.host(new GatewayHost({ ...target.hostOptions(tmp.dir, { from: target.portBase, to: target.portBase + 239 }), leaseDir: target.leaseDir }));
-      host.on("gateway:config", (g, c) => hostChanges.push(`${g.name}:${c.source}`));
-      gw = await host.add({ name: "live" });
-      gw.on("config", (c) => changes.push(c));
-      gw.on("ready", (r) => seen.push(...treeOf(r.pid)));
-      gw.on("log", (l) => {
-        if (/config\.patch write/.test(l.line)) patchLines.push(l.line);
-      });
+    });
+    // The shared gateway boots beside this describe's first start (2 cores: side by side).
+    kit.beforeAll(({ clawhostPool }) => {
+      clawhostPool.shared().catch(() => {}); // A failed boot fails the tests that use it.
     });
     afterAll(async () => {
       try {
@@ -76,6 +80,8 @@ export function describeConfigContract(target: ConfigContractTarget): void {
     });
 
     it("written while stopped, then started: no .clobbered file, the values hold", async () => {
+      gw = await host.add({ name: "first" });
+      gw.on("ready", (r) => seen.push(...treeOf(r.pid)));
       for (let i = 0; i < 20; i++) expect((await gw.updateConfig(setVar(`PRE_${i}`, String(i)))).applied).toBe("file");
       await gw.start();
       expect(readdirSync(gw.context.configDir).filter((f) => f.includes("clobbered"))).toEqual([]);
@@ -83,26 +89,68 @@ export function describeConfigContract(target: ConfigContractTarget): void {
       for (let i = 0; i < 20; i++) expect(vars(got.config)[`PRE_${i}`]).toBe(String(i));
     });
 
-    it("200 concurrent updates: all on disk and in config.get, in a few patches, the gateway ready", async () => {
+    it("stopped again: updates go to the file (also from another process), and the next start serves them", async () => {
+      await gw.stop();
+      expect((await gw.updateConfig(setVar("WHILE_STOPPED", "1"))).applied).toBe("file");
+      expect(await updateFromAnotherProcess(gw.context.configPath, "OTHER_STOPPED", "1")).toMatchObject({ applied: "file", counts: { file: 1, live: 0 } });
+      await gw.start();
+      const got = (await gw.call("config.get", {})) as { config: OpenClawConfig };
+      expect(vars(got.config).WHILE_STOPPED).toBe("1");
+      expect(vars(got.config).OTHER_STOPPED).toBe("1");
+      expect(vars(got.config).PRE_19).toBe("19");
+    });
+  });
+
+  describe(`${target.label}: config writes on a running gateway (the kit's shared gateway)`, () => {
+    /** What `gw` reports during one test: its config events and its `config.patch` log lines. */
+    function record(gw: Gateway, host: GatewayHost): { changes: ConfigChange[]; patchLines: string[]; hostChanges: string[]; off: () => void } {
+      const changes: ConfigChange[] = [];
+      const patchLines: string[] = [];
+      const hostChanges: string[] = [];
+      const onConfig = (c: ConfigChange): void => void changes.push(c);
+      const onLog = (l: { line: string }): void => {
+        if (/config\.patch write/.test(l.line)) patchLines.push(l.line);
+      };
+      const onHostConfig = (g: Gateway, c: ConfigChange): void => {
+        if (g === gw) hostChanges.push(c.source);
+      };
+      gw.on("config", onConfig);
+      gw.on("log", onLog);
+      host.on("gateway:config", onHostConfig);
+      return {
+        changes,
+        patchLines,
+        hostChanges,
+        off: () => {
+          gw.off("config", onConfig);
+          gw.off("log", onLog);
+          host.off("gateway:config", onHostConfig);
+        },
+      };
+    }
+
+    kit("200 concurrent updates: all on disk and in config.get, in a few patches, the gateway ready", async ({ sharedGateway: gw, clawhostPool }) => {
+      const seen = record(gw, clawhostPool.host);
       const results = await Promise.all(Array.from({ length: 200 }, (_, i) => gw.updateConfig(setVar(`LIVE_${i}`, String(i)))));
       expect(results.every((r) => (r.applied === "restart" || r.applied === "live") && r.changedPaths.length === 1)).toBe(true);
       await gw.onReady({ timeoutMs: 120_000 });
       const disk = vars(await gw.readConfig());
       const got = (await gw.call("config.get", {})) as { config: OpenClawConfig };
+      seen.off();
       for (let i = 0; i < 200; i++) {
         expect(disk[`LIVE_${i}`]).toBe(String(i));
         expect(vars(got.config)[`LIVE_${i}`]).toBe(String(i));
       }
       // Coalesced: far fewer writes than updates, under the gateway's 30-a-minute budget.
-      expect(patchLines.length).toBeGreaterThan(0);
-      expect(patchLines.length).toBeLessThan(30);
+      expect(seen.patchLines.length).toBeGreaterThan(0);
+      expect(seen.patchLines.length).toBeLessThan(30);
       expect(readdirSync(gw.context.configDir).filter((f) => f.includes("clobbered"))).toEqual([]);
       expect(gw.state).toBe("ready");
       // Its own writes, and the gateway's writes of them, are never reported as someone else's.
-      expect(changes.filter((c) => c.source === "external")).toEqual([]);
+      expect(seen.changes.filter((c) => c.source === "external")).toEqual([]);
     });
 
-    it("an invalid update while running is rejected with the path, and the file stays byte-identical", async () => {
+    kit("an invalid update while running is rejected with the path, and the file stays byte-identical", async ({ sharedGateway: gw }) => {
       await gw.onReady({ timeoutMs: 120_000 });
       const before = readFileSync(gw.context.configPath);
       const err = await gw.updateConfig({ env: { vars: { BAD: 7 } } } as unknown as OpenClawConfig).catch((e: unknown) => e);
@@ -114,10 +162,12 @@ export function describeConfigContract(target: ConfigContractTarget): void {
       expect(good.status).toBe("fulfilled");
       expect(bad.status).toBe("rejected");
       expect(vars(await gw.readConfig()).GOOD_LIVE).toBe("1");
+      await gw.onReady({ timeoutMs: 120_000 });
     });
 
-    it("an edit by someone else is reported as external, and the next update builds on it", async () => {
+    kit("an edit by someone else is reported as external, and the next update builds on it", async ({ sharedGateway: gw, clawhostPool }) => {
       await gw.onReady({ timeoutMs: 120_000 });
+      const seen = record(gw, clawhostPool.host);
       const external = nextConfigEvent(gw, "external");
       const path = gw.context.configPath;
       const cfg = JSON.parse(readFileSync(path, "utf8")) as OpenClawConfig;
@@ -127,37 +177,28 @@ export function describeConfigContract(target: ConfigContractTarget): void {
       expect((await external).changedPaths).toContain("env.vars.BY_HAND");
       await gw.onReady({ timeoutMs: 120_000 });
       await gw.updateConfig(setVar("AFTER_HAND", "2"));
+      await gw.onReady({ timeoutMs: 120_000 });
+      seen.off();
       const v = vars(await gw.readConfig());
       expect(v.BY_HAND).toBe("1");
       expect(v.AFTER_HAND).toBe("2");
-      expect(changes.some((c) => c.source === "clawhost")).toBe(true);
-      expect(hostChanges).toContain("live:external");
-      expect(hostChanges).toContain("live:clawhost");
+      expect(seen.changes.some((c) => c.source === "clawhost")).toBe(true);
+      expect(seen.hostChanges).toContain("external");
+      expect(seen.hostChanges).toContain("clawhost");
     });
 
-    it("a ConfigStore in another process writes through the running gateway (config.patch), never the file under it", async () => {
+    kit("a ConfigStore in another process writes through the running gateway (config.patch), never the file under it", async ({ sharedGateway: gw, clawhostPool }) => {
       await gw.onReady({ timeoutMs: 120_000 });
-      const patchesBefore = patchLines.length;
+      const seen = record(gw, clawhostPool.host);
       const result = await updateFromAnotherProcess(gw.context.configPath, "FROM_OTHER", "1");
       expect(["live", "restart"]).toContain(result.applied);
       expect(result.counts.file).toBe(0);
       // The gateway logged the write as its own config.patch.
       await gw.onReady({ timeoutMs: 120_000 });
-      expect(patchLines.length).toBeGreaterThan(patchesBefore);
+      seen.off();
+      expect(seen.patchLines.length).toBeGreaterThan(0);
       const got = (await gw.call("config.get", {})) as { config: OpenClawConfig };
       expect(vars(got.config).FROM_OTHER).toBe("1");
-      expect(vars(await gw.readConfig()).AFTER_HAND).toBe("2");
-    });
-
-    it("stopped again: updates go to the file (also from another process), and the next start serves them", async () => {
-      await gw.stop();
-      expect((await gw.updateConfig(setVar("WHILE_STOPPED", "1"))).applied).toBe("file");
-      expect(await updateFromAnotherProcess(gw.context.configPath, "OTHER_STOPPED", "1")).toMatchObject({ applied: "file", counts: { file: 1, live: 0 } });
-      await gw.start();
-      const got = (await gw.call("config.get", {})) as { config: OpenClawConfig };
-      expect(vars(got.config).WHILE_STOPPED).toBe("1");
-      expect(vars(got.config).OTHER_STOPPED).toBe("1");
-      expect(vars(got.config).AFTER_HAND).toBe("2");
     });
   });
 }

@@ -8,7 +8,7 @@ const leases = makeTmp("config-fake-leases");
 afterAll(() => leases.cleanup());
 
 // The fault-injection fake passes the same contract as the real gateway.
-describeConfigContract({ label: "fake", portBase: 11720, leaseDir: leases.dir, hostOptions: (root, ports) => ({ root, ports, openclaw: { bin } }) });
+describeConfigContract({ label: "fake", portBase: 11720, leaseDir: leases.dir, hostOptions: (root, ports) => ({ root, ports, openclaw: { bin } }), bin, poolPorts: { from: 9720, to: 10079 } });
 
 // Hosts of the tests below, one per test, checked after each (registered in their describes:
 // the contract's host above lives across its tests).

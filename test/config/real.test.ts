@@ -7,4 +7,11 @@ import { describeConfigContract } from "./contract.js";
 const leases = makeTmp("config-real-leases");
 afterAll(() => leases.cleanup());
 
-describeConfigContract({ label: REAL_OPENCLAW.label, portBase: 11480, leaseDir: leases.dir, hostOptions: realHostOptions });
+describeConfigContract({
+  label: REAL_OPENCLAW.label,
+  portBase: 11480,
+  leaseDir: leases.dir,
+  hostOptions: realHostOptions,
+  bin: REAL_OPENCLAW.bin,
+  poolPorts: { from: 9360, to: 9719 },
+});

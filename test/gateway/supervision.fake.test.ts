@@ -10,6 +10,7 @@ afterAll(() => leases.cleanup());
 describeSupervisionContract({
   label: "fake",
   portBase: 7200,
+  poolPorts: { from: 8760, to: 9359 },
   leaseDir: leases.dir,
   bin,
   hostOptions: (root, ports) => ({ root, ports, openclaw: { bin } }),

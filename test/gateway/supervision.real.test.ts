@@ -12,6 +12,7 @@ afterAll(() => leases.cleanup());
 describeSupervisionContract({
   label: REAL_OPENCLAW.label,
   portBase: 6200,
+  poolPorts: { from: 8160, to: 8759 },
   leaseDir: leases.dir,
   bin: REAL_OPENCLAW.bin,
   hostOptions: realHostOptions,

@@ -2,9 +2,10 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ClawhostError, GatewayHost, PORT_BLOCK_SPAN } from "clawhost";
-import type { Gateway, GatewayExitInfo, GatewayReadyInfo, HostOptions, RestartPolicy } from "clawhost";
+import { createTest } from "clawhost/testing/vitest";
+import type { Gateway, GatewayExitInfo, HostOptions, RestartPolicy } from "clawhost";
 import { catchesSignal, isAlive } from "../../src/fs/proc.js";
 import type { ProcIdentity } from "../../src/fs/proc.js";
 import {
@@ -49,6 +50,8 @@ export interface SupervisionTarget extends ContractTarget {
   breakConfig: (configPath: string) => void;
   /** The `openclaw.bin` the worker host should use (undefined: discovered). */
   bin?: string;
+  /** Ports of the test kit's pool (its shared gateway, and blocks to retry on). */
+  poolPorts: { from: number; to: number };
 }
 
 /**
@@ -59,54 +62,57 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
   const { leaseDir } = target;
   const hostOptions = (root: string, ports: { from: number; to: number }): HostOptions => ({ ...target.hostOptions(root, ports), leaseDir });
 
-  describe(`${target.label}: supervision of a running gateway`, () => {
-    const tmp = makeTmp(`sup-${target.label}`);
-    const ports = { from: target.portBase, to: target.portBase + 239 };
-    const fleet = new GatewayWatch();
-    let host: GatewayHost;
-    let gw: Gateway;
-    const exits: GatewayExitInfo[] = [];
-    const readies: GatewayReadyInfo[] = [];
-    const states: string[] = [];
-    const seen: ProcIdentity[] = [];
+  // The test kit (clawhost/testing/vitest; its fixtures are defined at the file's top level).
+  // A ready gateway is where these tests start, not what they test: they share the worker's
+  // gateway, and each leaves it ready. No spares: on 2 cores a spare's boot competes with
+  // the restarts these tests wait for (measured in docs/testing.md). Restart after 200 ms,
+  // liveness every second.
+  const kit = createTest({
+    ...(target.bin ? { openclaw: { bin: target.bin } } : {}),
+    ports: target.poolPorts,
+    spares: 0,
+    spec: { restart: { initialDelayMs: 200, jitter: 0 }, liveness: { intervalMs: 1_000, timeoutMs: 1_000, failures: 2 } },
+  });
 
-    beforeAll(async () => {
-      const opts: HostOptions = {
-        ...hostOptions(tmp.dir, ports),
-        restart: { initialDelayMs: 200, jitter: 0 },
-        liveness: { intervalMs: 1_000, timeoutMs: 1_000, failures: 2 },
-      };
-      host = fleet.host(new GatewayHost(opts));
-      gw = await host.add({ name: "sup" });
-      gw.on("exit", (e) => exits.push(e));
-      gw.on("ready", (r) => {
-        readies.push(r);
-        seen.push(...treeOf(r.pid));
-      });
-      gw.on("state", (c) => states.push(c.to));
-      await gw.start();
-    });
+  describe(`${target.label}: supervision of a running gateway (gateways from clawhost/testing)`, () => {
+    const tmp = makeTmp(`sup-${target.label}`);
+    const fleet = new GatewayWatch();
 
     afterAll(async () => {
       try {
         await fleet.disposeHosts();
         await expectNothingLeft({ leaseDir, gateways: fleet });
-        expect(gw.state).toBe("stopped");
-        expect(stillAlive(seen)).toEqual([]);
       } finally {
         tmp.cleanup();
       }
     });
 
-    it("a second gateway on a state dir held by a live gateway: CLAWHOST_STATE_DIR_IN_USE naming its pid, nothing spawned", async () => {
-      const tmp2 = makeTmp(`sup2-${target.label}`);
+    /** Exits and states of the shared gateway during one test. */
+    function record(gw: Gateway): { exits: GatewayExitInfo[]; states: string[]; off: () => void } {
+      const exits: GatewayExitInfo[] = [];
+      const states: string[] = [];
+      const onExit = (e: GatewayExitInfo): void => void exits.push(e);
+      const onState = (c: { to: string }): void => void states.push(c.to);
+      gw.on("exit", onExit);
+      gw.on("state", onState);
+      return {
+        exits,
+        states,
+        off: () => {
+          gw.off("exit", onExit);
+          gw.off("state", onState);
+        },
+      };
+    }
+
+    kit("a second gateway on a state dir held by a live gateway: CLAWHOST_STATE_DIR_IN_USE naming its pid, nothing spawned", async ({ sharedGateway: gw, clawhostPool }) => {
       const range = { from: target.portBase + 240, to: target.portBase + 359 };
       // A host sharing the lease registry sees the other gateway's directories and refuses at add().
-      const neighbour = fleet.host(new GatewayHost(hostOptions(`${tmp2.dir}/neighbour`, range)));
+      const neighbour = fleet.host(new GatewayHost({ ...target.hostOptions(`${tmp.dir}/neighbour`, range), leaseDir: clawhostPool.leaseDir }));
       await expect(neighbour.add({ name: "intruder", paths: { stateDir: gw.context.stateDir } })).rejects.toMatchObject({ code: "CLAWHOST_PATH_CONFLICT", value: gw.context.stateDir });
       await neighbour[Symbol.asyncDispose]();
       // One with a registry of its own cannot know: the state dir's lock refuses the start.
-      const host2 = fleet.host(new GatewayHost({ ...hostOptions(tmp2.dir, range), leaseDir: `${tmp2.dir}/leases` }));
+      const host2 = fleet.host(new GatewayHost(hostOptions(`${tmp.dir}/other`, range)));
       try {
         const intruder = await host2.add({ name: "intruder", paths: { stateDir: gw.context.stateDir } });
         const lines: string[] = [];
@@ -121,34 +127,13 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
         expect(gw.state).toBe("ready");
       } finally {
         await host2[Symbol.asyncDispose]();
-        tmp2.cleanup();
       }
     });
 
-    it("kill -9 of a ready gateway: exit (signal), backoff, then ready again with a new pid", async () => {
-      const oldPid = gw.pid!;
-      const oldTree = treeOf(oldPid);
-      const exited = nextEvent(gw, "exit");
-      const readyAgain = nextEvent(gw, "ready");
-      states.length = 0;
-      process.kill(oldPid, "SIGKILL");
-      const [exit] = await exited;
-      expect(exit).toMatchObject({ pid: oldPid, signal: "SIGKILL", reason: "signal", phase: "running" });
-      const [ready] = await readyAgain;
-      expect(ready.pid).not.toBe(oldPid);
-      expect(ready.via).toBe("spawn");
-      expect(gw.state).toBe("ready");
-      expect(states).toEqual(["backoff", "starting", "ready"]);
-      expect(gw.snapshot().restarts).toBe(1);
-      expect(stillAlive(oldTree)).toEqual([]);
-      expect(((await gw.call("health", {})) as { ok?: boolean }).ok).toBe(true);
-    });
-
-    it("an in-place restart clawhost did not ask for (SIGUSR2 where the gateway handles it, else gateway.restart.request): same pid, new bootId, no exit event, no respawn", async () => {
+    kit("an in-place restart clawhost did not ask for (SIGUSR2 where the gateway handles it, else gateway.restart.request): same pid, new bootId, no exit event, no respawn", async ({ sharedGateway: gw }) => {
       const pid = gw.pid!;
       const oldBoot = gw.bootId;
-      const exitCount = exits.length;
-      states.length = 0;
+      const seen = record(gw);
       const ready = nextEvent(gw, "ready");
       // By capability: OpenClaw 2026.9.x restarts on SIGUSR2; 2026.8.2 has no SIGUSR2 handler
       // (the signal would kill it) and restarts on SIGUSR1, which on 2026.9.x opens the
@@ -159,28 +144,52 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
         await gw.call("gateway.restart.request", { reason: "test", skipDeferral: true });
       }
       const [info] = await ready;
+      seen.off();
       expect(info).toMatchObject({ pid, via: "in-place-restart" });
       expect(info.bootId).not.toBe(oldBoot);
       expect(gw.pid).toBe(pid);
-      expect(exits.length).toBe(exitCount);
-      expect(states).toEqual(["restarting", "ready"]);
+      expect(seen.exits).toEqual([]);
+      expect(seen.states).toEqual(["restarting", "ready"]);
       expect(((await gw.call("health", {})) as { ok?: boolean }).ok).toBe(true);
     });
 
-    it("restart({ inPlace: true }) resolves at the new bootId, same pid", async () => {
+    kit("restart({ inPlace: true }) resolves at the new bootId, same pid", async ({ sharedGateway: gw }) => {
       const pid = gw.pid!;
       const oldBoot = gw.bootId;
-      const exitCount = exits.length;
+      const seen = record(gw);
       await gw.restart({ inPlace: true });
+      seen.off();
       expect(gw.state).toBe("ready");
       expect(gw.pid).toBe(pid);
       expect(gw.bootId).not.toBe(oldBoot);
-      expect(exits.length).toBe(exitCount);
+      expect(seen.exits).toEqual([]);
     });
 
-    it("SIGSTOP: reported unhealthy, its tree ended, restarted per policy", async () => {
+    kit("kill -9 of a ready gateway: exit (signal), backoff, then ready again with a new pid", async ({ sharedGateway: gw }) => {
       const oldPid = gw.pid!;
       const oldTree = treeOf(oldPid);
+      const restartsBefore = gw.snapshot().restarts;
+      const seen = record(gw);
+      const exited = nextEvent(gw, "exit");
+      const readyAgain = nextEvent(gw, "ready");
+      process.kill(oldPid, "SIGKILL");
+      const [exit] = await exited;
+      expect(exit).toMatchObject({ pid: oldPid, signal: "SIGKILL", reason: "signal", phase: "running" });
+      const [ready] = await readyAgain;
+      seen.off();
+      expect(ready.pid).not.toBe(oldPid);
+      expect(ready.via).toBe("spawn");
+      expect(gw.state).toBe("ready");
+      expect(seen.states).toEqual(["backoff", "starting", "ready"]);
+      expect(gw.snapshot().restarts).toBe(restartsBefore + 1);
+      expect(stillAlive(oldTree)).toEqual([]);
+      expect(((await gw.call("health", {})) as { ok?: boolean }).ok).toBe(true);
+    });
+
+    kit("SIGSTOP: reported unhealthy, its tree ended, restarted per policy", async ({ sharedGateway: gw }) => {
+      const oldPid = gw.pid!;
+      const oldTree = treeOf(oldPid);
+      const seen = record(gw);
       const unhealthy = nextEvent(gw, "unhealthy");
       const exited = nextEvent(gw, "exit");
       const readyAgain = nextEvent(gw, "ready");
@@ -188,11 +197,13 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
       expect((await unhealthy)[0]).toMatchObject({ pid: oldPid, missed: 2 });
       expect((await exited)[0]).toMatchObject({ pid: oldPid, reason: "unhealthy" });
       const [ready] = await readyAgain;
+      seen.off();
       expect(ready.pid).not.toBe(oldPid);
       expect(stillAlive(oldTree)).toEqual([]);
     });
 
     it("restart({ inPlace: true }) on a gateway that is not ready throws CLAWHOST_ILLEGAL_STATE", async () => {
+      const host = fleet.host(new GatewayHost(hostOptions(`${tmp.dir}/idle`, { from: target.portBase, to: target.portBase + 239 })));
       const other = await host.add({ name: "idle" });
       const err = await other.restart({ inPlace: true }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ClawhostError);
@@ -200,7 +211,6 @@ export function describeSupervisionContract(target: SupervisionTarget): void {
       expect(other.state).toBe("stopped");
       await host.remove("idle");
     });
-
   });
 
   describe(`${target.label}: config errors, host death, adoption`, () => {
