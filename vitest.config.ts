@@ -15,6 +15,10 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 180_000,
     pool: "forks",
+    // Two files at a time: a gateway suite mostly waits on its gateways (one core each), and
+    // vitest's default here (cores - 1) would leave one of two cores idle. Each file's
+    // gateways have their own lease dir and port range, so two never meet.
+    maxWorkers: 2,
     retry: 0,
     globalSetup: ["test/global-setup.ts"],
   },
