@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -93,6 +93,45 @@ export interface TestRun {
   readonly owned: boolean;
   /** Remove the run dir when owned (idempotent); a joined run is left to its owner. */
   close(): Promise<void>;
+  /**
+   * {@link close} once no worker's root is left in the run dir (each pool removes its own
+   * when it closes); returns at once. For a runner that tears its global setup down before
+   * it stops its workers (vitest does): their gateways still run in the run dir then. If
+   * this process ends first, the janitor removes the dir.
+   */
+  closeAfterWorkers(): void;
+}
+
+/** A worker's root in a run dir: `w<worker id>-<pid>` (see `GatewayPool.root`). */
+const WORKER_ROOT = /^w\d+-\d+$/;
+
+function workerRootsIn(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((name) => WORKER_ROOT.test(name));
+  } catch {
+    return false; // Gone already.
+  }
+}
+
+// Watches the run dir (no timer): every entry added or removed there is a moment to check.
+function closeAfterWorkers(dir: string, close: () => Promise<void>): void {
+  if (!workerRootsIn(dir)) {
+    void close();
+    return;
+  }
+  let watcher: ReturnType<typeof watch>;
+  try {
+    watcher = watch(dir, () => {
+      if (workerRootsIn(dir)) return;
+      watcher.close();
+      void close();
+    });
+  } catch {
+    return; // Cannot watch: the janitor removes the dir when this process ends.
+  }
+  watcher.on("error", () => watcher.close());
+  // Never what keeps this process alive: at its end the janitor takes over.
+  watcher.unref();
 }
 
 /**
@@ -106,7 +145,7 @@ export interface TestRun {
  */
 export function openTestRun(dir: string | undefined = process.env[RUN_DIR_ENV]): TestRun {
   if (dir !== undefined && dir !== "" && ownerAlive(dir)) {
-    return { dir, leaseDir: join(dir, "leases"), owned: false, close: async () => {} };
+    return { dir, leaseDir: join(dir, "leases"), owned: false, close: async () => {}, closeAfterWorkers: () => {} };
   }
   sweepStaleRuns();
   const made = mkdtempSync(join(tmpdir(), RUN_PREFIX));
@@ -115,11 +154,7 @@ export function openTestRun(dir: string | undefined = process.env[RUN_DIR_ENV]):
   mkdirSync(join(made, "leases"), { mode: 0o700 });
   startJanitor(made);
   let closing: Promise<void> | undefined;
-  return {
-    dir: made,
-    leaseDir: join(made, "leases"),
-    owned: true,
-    // Retried: a worker may still be writing a lease while the owner removes the run.
-    close: () => (closing ??= rm(made, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 })),
-  };
+  // Retried: a worker may still be writing a lease while the owner removes the run.
+  const close = (): Promise<void> => (closing ??= rm(made, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }));
+  return { dir: made, leaseDir: join(made, "leases"), owned: true, close, closeAfterWorkers: () => closeAfterWorkers(made, close) };
 }

@@ -173,8 +173,10 @@ export function globalSetup(options: GlobalSetupOptions = {}): (project: TestPro
     });
     const teardown = async (): Promise<void> => {
       await host.dispose();
-      await run.close();
       delete process.env[RUN_DIR_ENV];
+      // vitest tears the global setup down before it stops its workers, whose pools' gateways
+      // still run in the run dir: it goes once their pools have closed.
+      run.closeAfterWorkers();
     };
     const info: Record<string, GlobalGatewayInfo> = {};
     try {
@@ -185,6 +187,7 @@ export function globalSetup(options: GlobalSetupOptions = {}): (project: TestPro
       }
     } catch (err) {
       await teardown();
+      await run.close(); // No worker has started: at once.
       throw err;
     }
     project.provide("clawhost", { runDir: run.dir, options: poolOptions, gateways: info });

@@ -1,9 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { isClawhostError } from "clawhost";
-import { createGatewayPool, defaultSpares, openTestRun, workerId, workerPorts } from "../../src/testing/index.js";
-import type { GatewayPool } from "../../src/testing/index.js";
-import { expectNothingLeft, FAKE_OPENCLAW as bin, GatewayWatch, nextEvent } from "../helpers.js";
+import { createGatewayPool, defaultSpares, GatewayPool, openTestRun, workerId, workerPorts } from "../../src/testing/index.js";
+import { expectNothingLeft, FAKE_OPENCLAW as bin, GatewayWatch, nextEvent, waitUntil } from "../helpers.js";
 
 // The runner-agnostic pool on the fault-injection gateway; ports 16000-16359 (three blocks),
 // each test's pool closed before the next one starts.
@@ -130,5 +129,20 @@ describe("isolation helpers", () => {
     expect(existsSync(owner.dir)).toBe(true);
     await owner.close();
     expect(existsSync(owner.dir)).toBe(false);
+  });
+
+  it("closeAfterWorkers(): the run stays while a worker's pool runs in it, and goes once that pool has closed", async () => {
+    // vitest's order: the global setup's teardown first, its workers' pools after.
+    const owner = openTestRun("");
+    const p = new GatewayPool({ openclaw: { bin }, ports: { from: 16000, to: 16359 }, spares: 0 }, openTestRun(owner.dir));
+    watch.host(p.host);
+    pools.push(p);
+    const gw = await p.shared();
+    owner.closeAfterWorkers();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(existsSync(gw.context.stateDir)).toBe(true);
+    expect(gw.state).toBe("ready");
+    await p.close();
+    await waitUntil(() => !existsSync(owner.dir), "the run dir to go once the pool has closed");
   });
 });
