@@ -114,24 +114,25 @@ function workerRootsIn(dir: string): boolean {
 }
 
 // Watches the run dir (no timer): every entry added or removed there is a moment to check.
+// A removal that fails is left to the janitor, which removes the dir when this process ends.
 function closeAfterWorkers(dir: string, close: () => Promise<void>): void {
-  if (!workerRootsIn(dir)) {
-    void close();
-    return;
-  }
+  const done = (): void => void close().catch(() => {});
+  if (!workerRootsIn(dir)) return done();
   let watcher: ReturnType<typeof watch>;
+  const check = (): void => {
+    if (workerRootsIn(dir)) return;
+    watcher.close();
+    done();
+  };
   try {
-    watcher = watch(dir, () => {
-      if (workerRootsIn(dir)) return;
-      watcher.close();
-      void close();
-    });
+    watcher = watch(dir, check);
   } catch {
-    return; // Cannot watch: the janitor removes the dir when this process ends.
+    return; // Cannot watch: the janitor's.
   }
   watcher.on("error", () => watcher.close());
   // Never what keeps this process alive: at its end the janitor takes over.
   watcher.unref();
+  check(); // The last root may have gone before the watch began.
 }
 
 /**
