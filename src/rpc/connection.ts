@@ -125,6 +125,9 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> imp
     this.#gateway = gateway;
     ws.addEventListener("message", (ev) => this.#onMessage(ev.data));
     ws.addEventListener("close", (ev) => this.#onClose(ev.code, ev.reason));
+    // A frame ws cannot read (bad UTF-8, a masked frame) is an "error", then a close: the
+    // close settles everything; an unheard "error" would end the process.
+    ws.on("error", () => {});
     ws.on("pong", () => this.#settlePings(true));
   }
 
@@ -153,6 +156,9 @@ export class GatewayConnection extends EventEmitter<GatewayConnectionEvents> imp
         ws.removeEventListener("close", onClose);
         ws.removeEventListener("error", onError);
         if (err) {
+          // Closed while still connecting, ws emits "error" on the next tick: an unheard
+          // one would end the process. The socket is dropped; the rejection says why.
+          ws.on("error", () => {});
           try {
             ws.close();
           } catch {
