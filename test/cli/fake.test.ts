@@ -78,13 +78,20 @@ describe("exit codes", () => {
     const dir = join(tmp.dir, "never");
     mkdirSync(dir);
     writeFleet(dir, { root: "./g", leaseDir, ports: FOREGROUND, openclaw: { bin: FAKE_OPENCLAW }, gateways: { stuck: { env: { FAKE_GATEWAY_NEVER_READY: "1" } } } });
-    const up = await clawhostJson<{ gateways: Array<{ name: string; state: string; error?: { code: string } }> }>(dir, ["up", "--detach", "--wait-timeout", "1500"]);
-    expect(up.code).toBe(1);
-    expect(up.json.gateways[0]).toMatchObject({ name: "stuck", error: { code: "CLAWHOST_READINESS_TIMEOUT" } });
-    expect(up.json.gateways[0]!.state).not.toBe("ready");
-    expect(processesUnder([join(dir, "g")])).toEqual([]);
-    expect((await clawhost(dir, ["down"])).code).toBe(0);
-    expect(leasesOf(leaseDir, join(dir, "g"))).toEqual([]);
+    let downed = false;
+    try {
+      const up = await clawhostJson<{ gateways: Array<{ name: string; state: string; error?: { code: string } }> }>(dir, ["up", "--detach", "--wait-timeout", "1500"]);
+      expect(up.code).toBe(1);
+      expect(up.json.gateways[0]).toMatchObject({ name: "stuck", error: { code: "CLAWHOST_READINESS_TIMEOUT" } });
+      expect(up.json.gateways[0]!.state).not.toBe("ready");
+      expect(processesUnder([join(dir, "g")])).toEqual([]);
+      expect((await clawhost(dir, ["down"])).code).toBe(0);
+      downed = true;
+      expect(leasesOf(leaseDir, join(dir, "g"))).toEqual([]);
+    } finally {
+      // Whatever a failed up left detached must not hold its lease into the next tests.
+      if (!downed) await clawhost(dir, ["down"]);
+    }
   });
 });
 
