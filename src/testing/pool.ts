@@ -6,7 +6,7 @@ import { formatDiagnostics } from "./diagnostics.js";
 import { normalizePoolOptions } from "./options.js";
 import { addAndStart } from "./start.js";
 import type { NormalizedPoolOptions, PoolOptions } from "./options.js";
-import { openTestRun } from "./run.js";
+import { openTestRun, workerRootName } from "./run.js";
 import type { TestRun } from "./run.js";
 import { defaultSpares, workerId, workerPorts } from "./worker.js";
 
@@ -82,7 +82,7 @@ export class GatewayPool {
     this.#spares = this.#opts.spares ?? defaultSpares();
     this.#run = run;
     const id = workerId();
-    this.#root = join(this.#opts.root ?? run.dir, `w${id}-${process.pid}`);
+    this.#root = join(this.#opts.root ?? run.dir, workerRootName(id));
     try {
       this.#host = new GatewayHost({
         root: this.#root,

@@ -102,7 +102,10 @@ export interface TestRun {
   closeAfterWorkers(): void;
 }
 
-/** A worker's root in a run dir: `w<worker id>-<pid>` (see `GatewayPool.root`). */
+/** The name of a worker's root in a run dir (`GatewayPool.root`): `w<worker id>-<pid>`. */
+export function workerRootName(id: string, pid: number = process.pid): string {
+  return `w${id}-${pid}`;
+}
 const WORKER_ROOT = /^w\d+-\d+$/;
 
 function workerRootsIn(dir: string): boolean {
